@@ -1,0 +1,199 @@
+/* sigmoid and tanh: forward, backward from the output, fused forward+backward.
+ *
+ * sigmoid(x) = 1 / (1 + e^-x);  sigmoid'(x) = y (1 - y) = e / (1 + e)^2, e = e^-|x|
+ * tanh(x) = (1 - e2) / (1 + e2) for x >= 0, e2 = e^-2|x|;  tanh'(x) = 1 - y^2
+ *
+ * Accurate mode.
+ *   sigmoid: e = exp(-|x|) as a pair (math/exp-inl.h), d = 1 + e as a pair
+ *   (Fast2Sum), y = 1/d for x >= 0 and e/d for x < 0 (math/div-inl.h): never
+ *   overflows, no cancellation, subnormal results (x < -87.3 in float32) exact
+ *   to one rounding. The fused gradient is y * w with w = (x >= 0 ? e : 1) / d,
+ *   i.e. e / (1 + e)^2, full relative accuracy in both tails.
+ *   tanh: |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
+ *   err 2.4e-9 on [0, 0.5625]; float64: the Cephes rational x + x^3 P(x^2)/Q(x^2),
+ *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
+ *   measured with mpmath); |x| >= T: y = 1 - 2a, a = e2 / (1 + e2) as above, so
+ *   y >= 0.5 and the rounding of a is damped. tanh' = 1 - y^2 below T (y < 0.56,
+ *   no cancellation) and 4 a b with b = 1 / (1 + e2) above it.
+ *   Inputs are clamped where the result is exactly the float limit (sigmoid
+ *   1.0 above 17.33 / 37.43, tanh 1.0 above 9.01 / 19.06) so that no spurious
+ *   underflow is raised; the fused pass clamps far later since the derivative
+ *   keeps decaying.
+ * Fast mode.
+ *   sigmoid: exp with a degree-5 polynomial rounded to one value, 1/d by the
+ *   reciprocal estimate and Newton steps; subnormal results flush to 0.
+ *   tanh: x P(x^2) / Q(x^2), P and Q of degree 4 (tools/fit.py: max rel err
+ *   6.0e-8 on [0, 9.125]), min(y, 1); fused derivative 1 - y^2 (absolute error
+ *   about 1e-7 near saturation, where the accurate mode keeps relative accuracy).
+ * Special values: NaN in gives the same NaN out (masked to 0 while computing, so
+ * no invalid flag); +-inf saturate; tanh keeps the sign of -0.0.
+ * Backward from the output follows torch's operation order exactly:
+ * (g * (1 - y)) * y and g * (1 - y * y), so it is the same on every ISA.
+ * Measured errors: see fastact/_registry.py (python -m fastact.verify).
+ */
+#ifndef FA_ACT_SIGMOID_TANH_CONSTANTS
+#define FA_ACT_SIGMOID_TANH_CONSTANTS
+#define FA_TINY_f32 0x1p-40f          /* below: sigmoid = 0.5 exactly, tanh = x */
+#define FA_TINY_f64 0x1p-100
+#define FA_SIG_XMAX_f32 104.0f        /* e^-104 < 2^-150: sigmoid(-x) and sigmoid' are 0 */
+#define FA_SIG_XMAX_f64 746.0
+#define FA_SIG_POS_XMAX_f32 18.0f     /* sigmoid(x) == 1.0 for x > 17.33 */
+#define FA_SIG_POS_XMAX_f64 38.0      /* and for x > 37.43 */
+#define FA_EXPF_XMAX_f32 87.9f        /* fast exp: n >= -127, 2^-127 builds as 0 */
+#define FA_EXPF_XMAX_f64 709.0
+#define FA_TANH_T_f32 0.5625f
+#define FA_TANH_T_f64 0.625
+#define FA_TANH_XMAX_f32 9.125f       /* tanh(x) == 1.0 for x > 9.01 */
+#define FA_TANH_XMAX_f64 19.5         /* and for x > 19.06 */
+#define FA_TANH_FUSED_XMAX_f32 52.0f  /* 4 e^-104 < 2^-150: tanh' is 0 */
+#define FA_TANH_FUSED_XMAX_f64 373.0
+#define FA_TANHF_XMAX_f32 9.125f
+#define FA_TANHF_XMAX_f64 19.5
+static const float FA_TANH_Q_f32[] = {-0x1.555548p-2f, 0x1.110c72p-3f, -0x1.b90946p-5f,
+                                      0x1.582fbp-6f, -0x1.95001cp-8f};
+static const double FA_TANH_P_f64[] = {-1.61468768441708447952E3, -9.92877231001918586564E1,
+                                       -9.64399179425052238628E-1};
+static const double FA_TANH_Q_f64[] = {4.84406305325125486048E3, 2.23548839060100448583E3,
+                                       1.12811678491632931402E2, 1.0};
+/* Fast tanh rational, float32 fit (tools/fit.py), also used for float64 fast mode. */
+static const float FA_TANHF_P_f32[] = {0x1p+0f, 0x1.11dfdep-3f, 0x1.c8e3fp-9f, 0x1.57102p-16f,
+                                       0x1.c3367p-27f};
+static const float FA_TANHF_Q_f32[] = {0x1p+0f, 0x1.de4538p-2f, 0x1.a75ba6p-6f, 0x1.56d87ap-12f,
+                                       0x1.9c9ac4p-21f};
+static const double FA_TANHF_P_f64[] = {0x1p+0, 0x1.11dfdep-3, 0x1.c8e3fp-9, 0x1.57102p-16,
+                                        0x1.c3367p-27};
+static const double FA_TANHF_Q_f64[] = {0x1p+0, 0x1.de4538p-2, 0x1.a75ba6p-6, 0x1.56d87ap-12,
+                                        0x1.9c9ac4p-21};
+#endif
+
+/* |x| with NaN lanes replaced by 0, so later min/max/compares raise no flag. */
+FA_INLINE VT FN(abs_clean)(VT x, MT nan) {
+    return V(select)(nan, S(0), V(andnot)(S(-0.0), x));
+}
+
+/* ---- sigmoid ---- */
+
+/* Shared by forward and fused: y, and the pieces the derivative needs. */
+typedef struct { VT y, eh, el, dh, dl, rd; MT neg; } FN(sig_parts);
+
+FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
+    FN(sig_parts) s;
+    MT nan = V(isnan)(x);
+    s.neg = V(signmask)(x);
+    VT ax = FN(abs_clean)(x, nan);
+    VT xmax = V(select)(s.neg, S(C(FA_SIG_XMAX)), pos_xmax);
+    ax = V(max)(V(min)(ax, xmax), S(C(FA_TINY)));
+    FN(exp_pair)(V(sub)(S(0), ax), 1, &s.eh, &s.el);
+    s.dh = V(add)(S(1), s.eh);
+    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
+    s.rd = V(rcp)(s.dh);
+    VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
+    s.y = V(select)(nan, x, FN(div_pair)(nh, nl, s.dh, s.dl, s.rd));
+    return s;
+}
+
+FA_INLINE VT FN(sigmoid_fwd_acc)(VT x) {
+    return FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX))).y;
+}
+
+FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, VT *y, VT *gx) {
+    FN(sig_parts) s = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)));
+    VT wh = V(select)(s.neg, S(1), s.eh), wl = V(select)(s.neg, S(0), s.el);
+    VT w = FN(div_pair)(wh, wl, s.dh, s.dl, s.rd); /* 1 - y, to full relative accuracy */
+    *y = s.y;
+    *gx = V(mul)(g, V(mul)(s.y, w)); /* NaN x: y is NaN, so gx is NaN */
+}
+
+FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
+    MT nan = V(isnan)(x);
+    MT neg = V(signmask)(x);
+    VT ax = V(max)(V(min)(FN(abs_clean)(x, nan), S(C(FA_EXPF_XMAX))), S(C(FA_TINY)));
+    VT e = FN(exp_fast)(V(sub)(S(0), ax));
+    VT r = FN(recip_fast)(V(add)(S(1), e));
+    VT er = V(mul)(e, r);
+    *w = V(select)(neg, r, er);
+    return V(select)(nan, x, V(select)(neg, er, r));
+}
+
+FA_INLINE VT FN(sigmoid_fwd_fast)(VT x) {
+    VT w;
+    return FN(sigmoid_fast_core)(x, &w);
+}
+
+FA_INLINE void FN(sigmoid_fused_fast)(VT x, VT g, VT *y, VT *gx) {
+    VT w;
+    *y = FN(sigmoid_fast_core)(x, &w);
+    *gx = V(mul)(g, V(mul)(*y, w));
+}
+
+FA_INLINE VT FN(sigmoid_bwd)(VT g, VT y) {
+    return V(mul)(V(mul)(g, V(sub)(S(1), y)), y);
+}
+
+/* ---- tanh ---- */
+
+/* tanh(ax) for 0 <= ax < T (ax >= TINY keeps every product normal). */
+FA_INLINE VT FN(tanh_small)(VT ax) {
+    VT s = V(mul)(ax, ax);
+#if FA_IS_F64
+    VT q = V(div)(FA_HORNER(s, C(FA_TANH_P)), FA_HORNER(s, C(FA_TANH_Q)));
+#else
+    VT q = FA_HORNER(s, C(FA_TANH_Q));
+#endif
+    return V(fma)(V(mul)(ax, s), q, ax);
+}
+
+typedef struct { VT y, a, dh, dl, rd, sign; MT small, nan; } FN(tanh_parts);
+
+FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
+    FN(tanh_parts) s;
+    s.nan = V(isnan)(x);
+    s.sign = V(and)(x, S(-0.0));
+    VT ax = FN(abs_clean)(x, s.nan);
+    VT axs = V(max)(ax, S(C(FA_TINY)));
+    s.small = V(lt)(ax, S(C(FA_TANH_T)));
+    VT ys = V(select)(V(lt)(ax, S(C(FA_TINY))), ax, FN(tanh_small)(V(min)(axs, S(C(FA_TANH_T)))));
+    VT eh, el;
+    FN(exp_pair)(V(mul)(S(-2), V(min)(V(max)(ax, S(C(FA_TANH_T))), xmax)), full, &eh, &el);
+    s.dh = V(add)(S(1), eh);
+    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el);
+    s.rd = V(rcp)(s.dh);
+    s.a = FN(div_pair)(eh, el, s.dh, s.dl, s.rd);
+    VT yl = V(fnma)(S(2), s.a, S(1)); /* exact product, one rounding */
+    VT y = V(or)(V(select)(s.small, ys, yl), s.sign);
+    s.y = V(select)(s.nan, x, y);
+    return s;
+}
+
+FA_INLINE VT FN(tanh_fwd_acc)(VT x) {
+    return FN(tanh_core)(x, S(C(FA_TANH_XMAX)), 0).y;
+}
+
+FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
+    FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
+    VT b = FN(div_pair)(S(1), S(0), s.dh, s.dl, s.rd);
+    VT dl = V(mul)(V(mul)(S(4), s.a), b);
+    VT d = V(select)(s.small, V(fnma)(s.y, s.y, S(1)), dl);
+    *y = s.y;
+    *gx = V(mul)(g, V(select)(s.nan, s.y, d));
+}
+
+FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
+    MT nan = V(isnan)(x);
+    VT sign = V(and)(x, S(-0.0));
+    VT ax = V(min)(FN(abs_clean)(x, nan), S(C(FA_TANHF_XMAX)));
+    VT axs = V(max)(ax, S(C(FA_TINY)));
+    VT s = V(mul)(axs, axs);
+    VT q = FN(recip_fast)(FA_HORNER(s, C(FA_TANHF_Q)));
+    VT y = V(min)(V(mul)(V(mul)(ax, FA_HORNER(s, C(FA_TANHF_P))), q), S(1));
+    return V(select)(nan, x, V(or)(y, sign));
+}
+
+FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, VT *y, VT *gx) {
+    *y = FN(tanh_fwd_fast)(x);
+    *gx = V(mul)(g, V(fnma)(*y, *y, S(1)));
+}
+
+FA_INLINE VT FN(tanh_bwd)(VT g, VT y) {
+    return V(mul)(g, V(sub)(S(1), V(mul)(y, y)));
+}

@@ -1,0 +1,96 @@
+/* fastact C API: the kernels, the ISA table and the NumPy-shaped loop.
+ *
+ * Plain C (no Python.h, no NumPy headers). The Cython binding in fastact/_core.pyx
+ * builds one numpy.ufunc per (activation, op, mode) from what is declared here.
+ *
+ * Vocabulary:
+ *   activation  one row of activations.def (sigmoid, tanh, ...)
+ *   op          FWD   y  = f(x)                          1 input,  1 output
+ *               BWD   gx = g * f'(.) from the cached y    2 inputs, 1 output
+ *               FUSED (y, gx) from (x, g), reading x once 2 inputs, 2 outputs
+ *   mode        ACCURATE (default) or FAST (opt-in approximation)
+ *   dtype       F32 or F64 (float16 is widened to F32 by the loop)
+ *   isa         the instruction-set level a kernel was compiled for
+ */
+#ifndef FASTACT_H
+#define FASTACT_H
+
+#include <stddef.h>
+
+/* Kernel building blocks must inline into the loop body: a call per vector
+ * would reload every constant. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FA_INLINE static inline __attribute__((always_inline))
+#else
+#define FA_INLINE static inline
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+#define FA_ACT(name) FA_ACT_##name,
+#include "activations.def"
+#undef FA_ACT
+    FA_ACT_COUNT
+} fa_act;
+
+typedef enum { FA_OP_FWD, FA_OP_BWD, FA_OP_FUSED, FA_OP_COUNT } fa_op;
+typedef enum { FA_MODE_ACCURATE, FA_MODE_FAST, FA_MODE_COUNT } fa_mode;
+typedef enum { FA_F32, FA_F64, FA_DTYPE_COUNT } fa_dtype;
+
+/* Ordered from least to most capable; a forced level is a cap. */
+typedef enum {
+    FA_ISA_SCALAR,  /* portable C, any architecture */
+    FA_ISA_SSE2,    /* x86-64 baseline */
+    FA_ISA_AVX2,    /* AVX2 + FMA (Haswell, Zen 1) */
+    FA_ISA_AVX512,  /* AVX-512 F/DQ/BW/VL (Skylake-X, Zen 4) */
+    FA_ISA_COUNT
+} fa_isa;
+
+/* A contiguous kernel. args holds the op's inputs then its outputs (see fa_op),
+ * each an array of n elements of the kernel's dtype. Outputs may alias inputs
+ * exactly (in-place). Kernels raise no floating-point exception flag except
+ * underflow where the true result is subnormal, and give bit-identical results
+ * whatever n, the alignment or the position of an element in the array. */
+typedef void (*fa_kernel)(void *const *args, ptrdiff_t n);
+
+typedef fa_kernel fa_kernel_table[FA_ACT_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT];
+
+/* Per-target tables (NULL where the target is not compiled in). */
+extern const fa_kernel_table *const fa_tables[FA_ISA_COUNT];
+
+/* dispatch.c */
+const char *fa_isa_name(fa_isa isa);
+int fa_isa_compiled(fa_isa isa);     /* compiled into this build */
+int fa_isa_supported(fa_isa isa);    /* compiled in and the CPU runs it */
+fa_isa fa_isa_best(void);            /* best supported level */
+fa_isa fa_isa_active(void);
+int fa_isa_set(fa_isa isa);          /* 0 on success, -1 if not supported */
+const char *fa_act_name(fa_act act);
+int fa_op_nin(fa_op op);
+int fa_op_nout(fa_op op);
+
+/* loops.c: the numpy.ufunc inner loop (PyUFuncGenericFunction-shaped). data
+ * points to a fa_loop_data. Contiguous runs go to the active ISA's kernel;
+ * strided and float16 data go through small stack blocks. */
+typedef struct {
+    fa_act act;
+    fa_op op;
+    fa_mode mode;
+    int half;        /* 1: float16 arrays, computed in float32 */
+    fa_dtype dtype;  /* kernel dtype */
+} fa_loop_data;
+
+void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data);
+
+/* Direct contiguous call, for tests and benchmarks of one ISA. Returns -1 if
+ * the combination is not available. */
+int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt,
+            void *const *args, ptrdiff_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,109 @@
+/* The numpy.ufunc inner loop shared by every fastact ufunc.
+ *
+ * Contiguous runs go straight to the active ISA's kernel. Anything else
+ * (strided, negative strides, broadcast stride 0, float16) goes through stack
+ * blocks of FA_BLOCK elements: gather (widening float16 to float32), one kernel
+ * call per block, scatter (rounding back to float16). Operands already
+ * contiguous in the block are used in place. The kernel is the same either
+ * way, so results do not depend on the layout.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "fastact.h"
+
+enum { FA_BLOCK = 512, FA_MAX_ARGS = 4 };
+
+/* IEEE binary16 <-> binary32, round to nearest even; NaN stays NaN (quieted). */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    float f;
+    if (e == 0x1f)
+        bits = sign | 0x7f800000u | (m << 13);
+    else if (e != 0)
+        bits = sign | ((e + 112u) << 23) | (m << 13);
+    else {
+        f = (float)m * 0x1p-24f; /* exact: subnormal half */
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_half(float f) {
+    uint32_t x, ax, sign;
+    memcpy(&x, &f, 4);
+    sign = (x >> 16) & 0x8000u;
+    ax = x & 0x7fffffffu;
+    if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to inf */
+    if (ax >= 0x38800000u) {                                  /* normal half */
+        uint32_t r = ax - (112u << 23);
+        r += 0xfffu + ((r >> 13) & 1u);
+        return (uint16_t)(sign | (r >> 13));
+    }
+    /* subnormal half: adding 0.5 rounds |f| to a multiple of 2^-24, ties to even */
+    float t = (f < 0 ? -f : f) + 0.5f;
+    uint32_t tb;
+    memcpy(&tb, &t, 4);
+    return (uint16_t)(sign | (tb - 0x3f000000u));
+}
+
+void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
+    const fa_loop_data *ld = (const fa_loop_data *)data;
+    const int nin = fa_op_nin(ld->op), nargs = nin + fa_op_nout(ld->op);
+    const fa_kernel k = (*fa_tables[fa_isa_active()])[ld->act][ld->op][ld->mode][ld->dtype];
+    const ptrdiff_t n = dims[0];
+    const ptrdiff_t ksize = ld->dtype == FA_F32 ? 4 : 8;   /* kernel element size */
+    const ptrdiff_t asize = ld->half ? 2 : ksize;           /* array element size */
+    int direct[FA_MAX_ARGS], all_direct = 1;
+
+    for (int j = 0; j < nargs; ++j) {
+        direct[j] = !ld->half && steps[j] == asize;
+        all_direct &= direct[j];
+    }
+    if (all_direct) {
+        k((void *const *)args, n);
+        return;
+    }
+
+    union { float f[FA_BLOCK]; double d[FA_BLOCK]; } buf[FA_MAX_ARGS];
+    void *p[FA_MAX_ARGS];
+    for (ptrdiff_t off = 0; off < n; off += FA_BLOCK) {
+        const ptrdiff_t m = n - off < FA_BLOCK ? n - off : FA_BLOCK;
+        for (int j = 0; j < nargs; ++j) {
+            char *src = args[j] + off * steps[j];
+            if (direct[j]) {
+                p[j] = src;
+                continue;
+            }
+            p[j] = &buf[j];
+            if (j >= nin) continue;
+            if (ld->half) {
+                for (ptrdiff_t i = 0; i < m; ++i) {
+                    uint16_t h;
+                    memcpy(&h, src + i * steps[j], 2);
+                    buf[j].f[i] = half_to_float(h);
+                }
+            } else {
+                for (ptrdiff_t i = 0; i < m; ++i)
+                    memcpy((char *)&buf[j] + i * ksize, src + i * steps[j], (size_t)ksize);
+            }
+        }
+        k((void *const *)p, m);
+        for (int j = nin; j < nargs; ++j) {
+            char *dst = args[j] + off * steps[j];
+            if (direct[j]) continue;
+            if (ld->half) {
+                for (ptrdiff_t i = 0; i < m; ++i) {
+                    uint16_t h = float_to_half(buf[j].f[i]);
+                    memcpy(dst + i * steps[j], &h, 2);
+                }
+            } else {
+                for (ptrdiff_t i = 0; i < m; ++i)
+                    memcpy(dst + i * steps[j], (char *)&buf[j] + i * ksize, (size_t)ksize);
+            }
+        }
+    }
+}

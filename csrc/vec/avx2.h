@@ -1,0 +1,50 @@
+/* AVX2 + FMA. Masks are lane vectors; select (blendv) reads only the sign bit. */
+#ifndef FA_VEC_AVX2_H
+#define FA_VEC_AVX2_H
+#include "x86-common.h"
+
+#define FA_HAS_FMA 1
+/* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
+#define FA_RCP_STEPS_f32 1
+#define FA_RCP_STEPS_f64 2
+#define FA_HAS_SCALEF 0
+#define FA_N_f32 8
+#define FA_N_f64 4
+typedef __m256 vf32;
+typedef __m256 mf32;
+typedef __m256d vf64;
+typedef __m256d mf64;
+
+FA_X86_COMMON(f32, float, __m256, _mm256, ps)
+FA_X86_COMMON(f64, double, __m256d, _mm256, pd)
+FA_BUFFER_TAIL(f32, float, __m256, 8)
+FA_BUFFER_TAIL(f64, double, __m256d, 4)
+
+FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm256_fmadd_ps(a, b, c); }
+FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm256_fnmadd_ps(a, b, c); }
+FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm256_fmadd_pd(a, b, c); }
+FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm256_fnmadd_pd(a, b, c); }
+
+FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+FA_INLINE mf32 vf32_signmask(vf32 a) { return a; }
+FA_INLINE mf64 vf64_signmask(vf64 a) { return a; }
+FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) { return _mm256_blendv_ps(f, t, m); }
+FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) { return _mm256_blendv_pd(f, t, m); }
+FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return _mm256_or_ps(a, b); }
+FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return _mm256_or_pd(a, b); }
+
+FA_INLINE vf32 vf32_pow2(vf32 k) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(k), 23));
+}
+FA_INLINE vf64 vf64_pow2(vf64 k) {
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(k), 52));
+}
+FA_INLINE vf32 vf32_rcp(vf32 a) { return _mm256_rcp_ps(a); }
+FA_INLINE vf64 vf64_rcp(vf64 a) {
+    /* via float: only used on values well inside float's range */
+    return _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(a)));
+}
+#endif

@@ -1,0 +1,60 @@
+/* AVX-512 F/DQ/BW/VL: mask registers, masked tails, vscalef, vrcp14. */
+#ifndef FA_VEC_AVX512_H
+#define FA_VEC_AVX512_H
+#include "x86-common.h"
+
+#define FA_HAS_FMA 1
+/* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
+#define FA_RCP_STEPS_f32 1
+#define FA_RCP_STEPS_f64 2
+#define FA_HAS_SCALEF 1
+#define FA_N_f32 16
+#define FA_N_f64 8
+typedef __m512 vf32;
+typedef __mmask16 mf32;
+typedef __m512d vf64;
+typedef __mmask8 mf64;
+
+FA_X86_COMMON(f32, float, __m512, _mm512, ps)
+FA_X86_COMMON(f64, double, __m512d, _mm512, pd)
+
+FA_INLINE vf32 vf32_load_tail(const float *p, ptrdiff_t n) {
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+}
+FA_INLINE void vf32_store_tail(float *p, vf32 v, ptrdiff_t n) {
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
+}
+FA_INLINE vf64 vf64_load_tail(const double *p, ptrdiff_t n) {
+    return _mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1u), p);
+}
+FA_INLINE void vf64_store_tail(double *p, vf64 v, ptrdiff_t n) {
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1u), v);
+}
+
+FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm512_fmadd_ps(a, b, c); }
+FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm512_fnmadd_ps(a, b, c); }
+FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm512_fmadd_pd(a, b, c); }
+FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm512_fnmadd_pd(a, b, c); }
+
+FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
+FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+FA_INLINE mf32 vf32_signmask(vf32 a) { return _mm512_movepi32_mask(_mm512_castps_si512(a)); }
+FA_INLINE mf64 vf64_signmask(vf64 a) { return _mm512_movepi64_mask(_mm512_castpd_si512(a)); }
+FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) { return _mm512_mask_blend_ps(m, f, t); }
+FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) { return _mm512_mask_blend_pd(m, f, t); }
+FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return (mf32)(a | b); }
+FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return (mf64)(a | b); }
+
+FA_INLINE vf32 vf32_pow2(vf32 k) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(k), 23));
+}
+FA_INLINE vf64 vf64_pow2(vf64 k) {
+    return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_castpd_si512(k), 52));
+}
+FA_INLINE vf32 vf32_rcp(vf32 a) { return _mm512_rcp14_ps(a); }
+FA_INLINE vf64 vf64_rcp(vf64 a) { return _mm512_rcp14_pd(a); }
+FA_INLINE vf32 vf32_scalef(vf32 p, vf32 n) { return _mm512_scalef_ps(p, n); }
+FA_INLINE vf64 vf64_scalef(vf64 p, vf64 n) { return _mm512_scalef_pd(p, n); }
+#endif

@@ -1,0 +1,60 @@
+/* x86-64 baseline: SSE2, no FMA, masks are full-width lane vectors. */
+#ifndef FA_VEC_SSE2_H
+#define FA_VEC_SSE2_H
+#include "x86-common.h"
+
+#define FA_HAS_FMA 0
+/* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
+#define FA_RCP_STEPS_f32 1
+#define FA_RCP_STEPS_f64 2
+#define FA_HAS_SCALEF 0
+#define FA_N_f32 4
+#define FA_N_f64 2
+typedef __m128 vf32;
+typedef __m128 mf32;
+typedef __m128d vf64;
+typedef __m128d mf64;
+
+FA_X86_COMMON(f32, float, __m128, _mm, ps)
+FA_X86_COMMON(f64, double, __m128d, _mm, pd)
+FA_BUFFER_TAIL(f32, float, __m128, 4)
+FA_BUFFER_TAIL(f64, double, __m128d, 2)
+
+FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm_sub_ps(c, _mm_mul_ps(a, b)); }
+FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
+FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
+
+/* cmpunord is quiet; cmplt signals on NaN, so lt is only used on NaN-free data. */
+FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm_cmpunord_ps(a, a); }
+FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm_cmpunord_pd(a, a); }
+FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm_cmplt_ps(a, b); }
+FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm_cmplt_pd(a, b); }
+FA_INLINE mf32 vf32_signmask(vf32 a) {
+    return _mm_castsi128_ps(_mm_srai_epi32(_mm_castps_si128(a), 31));
+}
+FA_INLINE mf64 vf64_signmask(vf64 a) {
+    __m128i s = _mm_srai_epi32(_mm_castpd_si128(a), 31);
+    return _mm_castsi128_pd(_mm_shuffle_epi32(s, _MM_SHUFFLE(3, 3, 1, 1)));
+}
+FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) {
+    return _mm_or_ps(_mm_and_ps(m, t), _mm_andnot_ps(m, f));
+}
+FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) {
+    return _mm_or_pd(_mm_and_pd(m, t), _mm_andnot_pd(m, f));
+}
+FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return _mm_or_ps(a, b); }
+FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return _mm_or_pd(a, b); }
+
+FA_INLINE vf32 vf32_pow2(vf32 k) {
+    return _mm_castsi128_ps(_mm_slli_epi32(_mm_castps_si128(k), 23));
+}
+FA_INLINE vf64 vf64_pow2(vf64 k) {
+    return _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(k), 52));
+}
+FA_INLINE vf32 vf32_rcp(vf32 a) { return _mm_rcp_ps(a); }
+FA_INLINE vf64 vf64_rcp(vf64 a) {
+    /* via float: only used on values well inside float's range */
+    return _mm_cvtps_pd(_mm_rcp_ps(_mm_cvtpd_ps(a)));
+}
+#endif

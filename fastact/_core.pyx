@@ -1,0 +1,144 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Cython wiring only: builds the numpy ufuncs from the C kernel table (csrc/).
+
+Every ufunc has float16, float32 and float64 loops, all served by the one C
+loop fa_ufunc_loop; the loop data says which activation, op and mode. NumPy
+releases the GIL around the loop (no object arrays are involved).
+"""
+cimport numpy as cnp
+from libc.stdlib cimport malloc
+
+import numpy as np
+
+cnp.import_array()
+cnp.import_ufunc()
+
+cdef extern from "fastact.h":
+    ctypedef enum fa_act:
+        FA_ACT_COUNT
+    ctypedef enum fa_op:
+        FA_OP_FWD
+        FA_OP_BWD
+        FA_OP_FUSED
+    ctypedef enum fa_mode:
+        FA_MODE_ACCURATE
+        FA_MODE_FAST
+    ctypedef enum fa_dtype:
+        FA_F32
+        FA_F64
+    ctypedef enum fa_isa:
+        FA_ISA_COUNT
+    ctypedef struct fa_loop_data:
+        fa_act act
+        fa_op op
+        fa_mode mode
+        int half
+        fa_dtype dtype
+    const char *fa_isa_name(fa_isa isa)
+    int fa_isa_compiled(fa_isa isa)
+    int fa_isa_supported(fa_isa isa)
+    fa_isa fa_isa_best()
+    fa_isa fa_isa_active()
+    int fa_isa_set(fa_isa isa)
+    const char *fa_act_name(fa_act act)
+    int fa_op_nin(fa_op op)
+    int fa_op_nout(fa_op op)
+    void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data)
+
+cdef extern from *:
+    """
+    #ifndef FA_TARGET_FLAGS
+    #define FA_TARGET_FLAGS ""
+    #endif
+    #ifdef __VERSION__
+    #define FA_COMPILER __VERSION__
+    #else
+    #define FA_COMPILER "unknown"
+    #endif
+    """
+    const char *FA_TARGET_FLAGS
+    const char *FA_COMPILER
+
+OPS = {"forward": FA_OP_FWD, "backward": FA_OP_BWD, "fused": FA_OP_FUSED}
+MODES = {"accurate": FA_MODE_ACCURATE, "fast": FA_MODE_FAST}
+
+ACTIVATIONS = tuple(fa_act_name(<fa_act>i).decode() for i in range(FA_ACT_COUNT))
+ISAS = tuple(fa_isa_name(<fa_isa>i).decode() for i in range(FA_ISA_COUNT))
+COMPILER = FA_COMPILER.decode()
+TARGET_FLAGS = FA_TARGET_FLAGS.decode()
+
+
+cdef fa_isa _isa_index(name) except *:
+    if name not in ISAS:
+        raise ValueError(f"unknown ISA {name!r}; expected one of {', '.join(ISAS)}")
+    return <fa_isa><int>ISAS.index(name)
+
+
+def isa_compiled(name):
+    return bool(fa_isa_compiled(_isa_index(name)))
+
+
+def isa_supported(name):
+    """True if the ISA is compiled in and this CPU runs it."""
+    return bool(fa_isa_supported(_isa_index(name)))
+
+
+def best_isa():
+    return fa_isa_name(fa_isa_best()).decode()
+
+
+def get_isa():
+    return fa_isa_name(fa_isa_active()).decode()
+
+
+def set_isa(name):
+    """Switch every fastact ufunc to another ISA level (tests, benchmarks).
+    Not thread-safe against calls running at the same time."""
+    if fa_isa_set(_isa_index(name)) != 0:
+        raise ValueError(f"ISA {name!r} is not supported on this CPU or not compiled in")
+
+
+cdef char NPY_TYPES[3]
+NPY_TYPES[0] = np.dtype(np.float16).num
+NPY_TYPES[1] = np.dtype(np.float32).num
+NPY_TYPES[2] = np.dtype(np.float64).num
+
+
+def make_ufunc(str act, str op, str mode, str name, str doc):
+    """A new ufunc for one (activation, op, mode). Its loop tables are
+    allocated once and live as long as the process (ufuncs keep pointers)."""
+    if act not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {act!r}")
+    cdef fa_op cop = <fa_op><int>OPS[op]
+    cdef int nin = fa_op_nin(cop), nout = fa_op_nout(cop), nargs = nin + nout, i, j
+    cdef cnp.PyUFuncGenericFunction *funcs = <cnp.PyUFuncGenericFunction *>malloc(
+        3 * sizeof(cnp.PyUFuncGenericFunction))
+    cdef void **data = <void **>malloc(3 * sizeof(void *))
+    cdef char *types = <char *>malloc(3 * nargs)
+    cdef fa_loop_data *ld = <fa_loop_data *>malloc(3 * sizeof(fa_loop_data))
+    if funcs == NULL or data == NULL or types == NULL or ld == NULL:
+        raise MemoryError()
+    for i in range(3):
+        ld[i].act = <fa_act><int>ACTIVATIONS.index(act)
+        ld[i].op = cop
+        ld[i].mode = <fa_mode><int>MODES[mode]
+        ld[i].half = i == 0
+        ld[i].dtype = FA_F64 if i == 2 else FA_F32
+        funcs[i] = <cnp.PyUFuncGenericFunction>fa_ufunc_loop
+        data[i] = &ld[i]
+        for j in range(nargs):
+            types[i * nargs + j] = NPY_TYPES[i]
+    # NumPy keeps the name and doc pointers: they must outlive the ufunc.
+    cdef bytes bname = name.encode(), bdoc = doc.encode()
+    cdef char *cname = <char *>malloc(len(bname) + 1)
+    cdef char *cdoc = <char *>malloc(len(bdoc) + 1)
+    if cname == NULL or cdoc == NULL:
+        raise MemoryError()
+    for i in range(len(bname)):
+        cname[i] = bname[i]
+    cname[len(bname)] = 0
+    for i in range(len(bdoc)):
+        cdoc[i] = bdoc[i]
+    cdoc[len(bdoc)] = 0
+    return cnp.PyUFunc_FromFuncAndData(funcs, data, types, 3, nin, nout,
+                                       cnp.PyUFunc_None, cname, cdoc, 0)

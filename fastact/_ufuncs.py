@@ -1,0 +1,50 @@
+"""The compiled backend: one numpy.ufunc per (activation, op, mode), made once
+from the C kernel table, plus the ISA controls."""
+from . import _core
+from ._registry import ACTIVATIONS, MODES, OPS
+
+if set(_core.ACTIVATIONS) != set(ACTIVATIONS):
+    raise ImportError("fastact: the C kernel table (csrc/activations.def) and "
+                      f"fastact/_registry.py disagree: {sorted(_core.ACTIVATIONS)} vs "
+                      f"{sorted(ACTIVATIONS)}")
+
+_SUFFIX = {"forward": "", "backward": "_backward", "fused": "_fwd_bwd"}
+
+
+def _ufunc_name(name, op, mode):
+    return name + _SUFFIX[op] + ("_fast" if mode == "fast" and op != "backward" else "")
+
+
+UFUNCS = {}
+for _name, _act in ACTIVATIONS.items():
+    for _op in OPS:
+        for _mode in MODES:
+            if _op == "backward" and _mode == "fast":
+                UFUNCS[(_name, _op, _mode)] = UFUNCS[(_name, _op, "accurate")]
+                continue
+            UFUNCS[(_name, _op, _mode)] = _core.make_ufunc(
+                _name, _op, _mode, _ufunc_name(_name, _op, _mode),
+                f"fastact {_ufunc_name(_name, _op, _mode)} ufunc ({_act.formula}); "
+                f"see fastact.{_name}{_SUFFIX[_op]}")
+
+
+def get_ufunc(name, op, mode):
+    return UFUNCS[(name, op, mode)]
+
+
+get_isa = _core.get_isa
+set_isa = _core.set_isa
+best_isa = _core.best_isa
+isa_supported = _core.isa_supported
+ISAS = _core.ISAS
+
+
+def build_info():
+    return {
+        "isa": _core.get_isa(),
+        "best_isa": _core.best_isa(),
+        "isa_supported": [i for i in _core.ISAS if _core.isa_supported(i)],
+        "isa_compiled": [i for i in _core.ISAS if _core.isa_compiled(i)],
+        "compiler": _core.COMPILER,
+        "target_flags": _core.TARGET_FLAGS,
+    }

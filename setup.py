@@ -1,0 +1,60 @@
+"""Build wiring for fastact's C extension. The ISA table is the only knowledge here.
+
+Each target file in csrc/targets/ is compiled with its own flags (and only on
+architectures that can run it); the rest of the extension is compiled for the
+baseline of the architecture, and csrc/dispatch.c picks a target at import.
+Nothing is built with -march=native: a wheel runs on any CPU of its arch.
+"""
+import platform
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# target -> (architectures that can run it, compiler flags)
+ISA_TABLE = {
+    "scalar": (None, []),
+    "sse2": (("x86_64", "amd64"), []),
+    "avx2": (("x86_64", "amd64"), ["-mavx2", "-mfma"]),
+    "avx512": (("x86_64", "amd64"),
+               ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"]),
+}
+# IEEE semantics kept: no -ffast-math; no contraction, so every rounding is the one written.
+COMMON_FLAGS = ["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno"]
+
+MACHINE = platform.machine().lower()
+TARGETS = {name: flags for name, (arches, flags) in ISA_TABLE.items()
+           if arches is None or MACHINE in arches}
+TARGET_FLAGS = "; ".join(f"{name}: {' '.join(flags) or '(baseline)'}" for name, flags in TARGETS.items())
+HEADERS = [f"csrc/{p}" for p in (
+    "fastact.h", "activations.def", "kernels-inl.h", "math/constants.h", "math/exp-inl.h",
+    "math/div-inl.h", "act/sigmoid_tanh-inl.h", "vec/x86-common.h", "vec/scalar.h",
+    "vec/sse2.h", "vec/avx2.h", "vec/avx512.h")]
+
+
+class BuildExt(build_ext):
+    """Compiles each ISA target with its own flags and links the objects in."""
+
+    def build_extension(self, ext):
+        objects = []
+        for name, flags in TARGETS.items():
+            objects += self.compiler.compile(
+                [f"csrc/targets/{name}.c"], output_dir=self.build_temp, include_dirs=["csrc"],
+                extra_postargs=COMMON_FLAGS + flags, depends=HEADERS)
+        ext.extra_objects = objects
+        super().build_extension(ext)
+
+
+ext = Extension(
+    "fastact._core",
+    sources=["fastact/_core.pyx", "csrc/dispatch.c", "csrc/loops.c"],
+    include_dirs=["csrc", np.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                   ("FA_TARGET_FLAGS", f'"{TARGET_FLAGS}"')]
+    + [(f"FA_HAVE_TARGET_{name.upper()}", "1") for name in TARGETS if name != "scalar"],
+    extra_compile_args=COMMON_FLAGS,
+    depends=HEADERS,
+)
+
+setup(ext_modules=cythonize([ext], language_level=3), cmdclass={"build_ext": BuildExt})
