@@ -86,7 +86,7 @@ FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     FN(exp_pair)(V(sub)(S(0), ax), 1, &s.eh, &s.el);
     s.dh = V(add)(S(1), s.eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
-    s.rd = V(rcp)(s.dh);
+    s.rd = FN(recip)(s.dh);
     VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
     s.y = V(select)(nan, x, FN(div_pair)(nh, nl, s.dh, s.dl, s.rd));
     return s;
@@ -109,7 +109,7 @@ FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     MT neg = V(signmask)(x);
     VT ax = V(max)(V(min)(FN(abs_clean)(x, nan), S(C(FA_EXPF_XMAX))), S(C(FA_TINY)));
     VT e = FN(exp_fast)(V(sub)(S(0), ax));
-    VT r = FN(recip_fast)(V(add)(S(1), e));
+    VT r = FN(recip)(V(add)(S(1), e));
     VT er = V(mul)(e, r);
     *w = V(select)(neg, r, er);
     return V(select)(nan, x, V(select)(neg, er, r));
@@ -157,7 +157,7 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
     FN(exp_pair)(V(mul)(S(-2), V(min)(V(max)(ax, S(C(FA_TANH_T))), xmax)), full, &eh, &el);
     s.dh = V(add)(S(1), eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el);
-    s.rd = V(rcp)(s.dh);
+    s.rd = FN(recip)(s.dh);
     s.a = FN(div_pair)(eh, el, s.dh, s.dl, s.rd);
     VT yl = V(fnma)(S(2), s.a, S(1)); /* exact product, one rounding */
     VT y = V(or)(V(select)(s.small, ys, yl), s.sign);
@@ -184,7 +184,7 @@ FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
     VT ax = V(min)(FN(abs_clean)(x, nan), S(C(FA_TANHF_XMAX)));
     VT axs = V(max)(ax, S(C(FA_TINY)));
     VT s = V(mul)(axs, axs);
-    VT q = FN(recip_fast)(FA_HORNER(s, C(FA_TANHF_Q)));
+    VT q = FN(recip)(FA_HORNER(s, C(FA_TANHF_Q)));
     VT y = V(min)(V(mul)(V(mul)(ax, FA_HORNER(s, C(FA_TANHF_P))), q), S(1));
     return V(select)(nan, x, V(or)(y, sign));
 }
