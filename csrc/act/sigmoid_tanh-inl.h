@@ -66,10 +66,6 @@ static const double FA_TANHF_Q_f64[] = {0x1p+0, 0x1.de4538p-2, 0x1.a75ba6p-6, 0x
                                         0x1.9c9ac4p-21};
 #endif
 
-/* |x| with NaN lanes replaced by 0, so later min/max/compares raise no flag. */
-FA_INLINE VT FN(abs_clean)(VT x, MT nan) {
-    return V(select)(nan, S(0), V(andnot)(S(-0.0), x));
-}
 
 /* ---- sigmoid ---- */
 
@@ -78,17 +74,15 @@ typedef struct { VT y, eh, el, dh, dl, rd; MT neg; } FN(sig_parts);
 
 FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     FN(sig_parts) s;
-    MT nan = V(isnan)(x);
     s.neg = V(signmask)(x);
-    VT ax = FN(abs_clean)(x, nan);
     VT xmax = V(select)(s.neg, S(C(FA_SIG_XMAX)), pos_xmax);
-    ax = V(max)(V(min)(ax, xmax), S(C(FA_TINY)));
-    FN(exp_pair)(V(sub)(S(0), ax), 1, &s.eh, &s.el);
+    VT ax = V(abs_clamp)(x, S(C(FA_TINY)), xmax);
+    FN(exp_neg_pair)(ax, 1, &s.eh, &s.el);
     s.dh = V(add)(S(1), s.eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
-    s.rd = FN(recip)(s.dh);
+    s.rd = FN(recip_div)(s.dh);
     VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
-    s.y = V(select)(nan, x, FN(div_pair)(nh, nl, s.dh, s.dl, s.rd));
+    s.y = V(select)(V(isnan)(x), x, FN(div_pair)(nh, nl, s.dh, s.dl, s.rd));
     return s;
 }
 
@@ -105,14 +99,12 @@ FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, VT *y, VT *gx) {
 }
 
 FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
-    MT nan = V(isnan)(x);
     MT neg = V(signmask)(x);
-    VT ax = V(max)(V(min)(FN(abs_clean)(x, nan), S(C(FA_EXPF_XMAX))), S(C(FA_TINY)));
-    VT e = FN(exp_fast)(V(sub)(S(0), ax));
+    VT e = FN(exp_neg_fast)(V(abs_clamp)(x, S(C(FA_TINY)), S(C(FA_EXPF_XMAX))));
     VT r = FN(recip)(V(add)(S(1), e));
     VT er = V(mul)(e, r);
     *w = V(select)(neg, r, er);
-    return V(select)(nan, x, V(select)(neg, er, r));
+    return V(select)(V(isnan)(x), x, V(select)(neg, er, r));
 }
 
 FA_INLINE VT FN(sigmoid_fwd_fast)(VT x) {
@@ -149,15 +141,15 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
     FN(tanh_parts) s;
     s.nan = V(isnan)(x);
     s.sign = V(and)(x, S(-0.0));
-    VT ax = FN(abs_clean)(x, s.nan);
-    VT axs = V(max)(ax, S(C(FA_TINY)));
+    VT ax = V(abs_clamp)(x, S(0), xmax);
     s.small = V(lt)(ax, S(C(FA_TANH_T)));
-    VT ys = V(select)(V(lt)(ax, S(C(FA_TINY))), ax, FN(tanh_small)(V(min)(axs, S(C(FA_TANH_T)))));
+    VT ys = V(select)(V(lt)(ax, S(C(FA_TINY))), ax,
+                      FN(tanh_small)(V(min)(V(max)(ax, S(C(FA_TINY))), S(C(FA_TANH_T)))));
     VT eh, el;
-    FN(exp_pair)(V(mul)(S(-2), V(min)(V(max)(ax, S(C(FA_TANH_T))), xmax)), full, &eh, &el);
+    FN(exp_neg_pair)(V(add)(ax, V(max)(ax, S(C(FA_TANH_T)))), full, &eh, &el); /* e^-2|x| */
     s.dh = V(add)(S(1), eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el);
-    s.rd = FN(recip)(s.dh);
+    s.rd = FN(recip_div)(s.dh);
     s.a = FN(div_pair)(eh, el, s.dh, s.dl, s.rd);
     VT yl = V(fnma)(S(2), s.a, S(1)); /* exact product, one rounding */
     VT y = V(or)(V(select)(s.small, ys, yl), s.sign);
@@ -179,14 +171,13 @@ FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
 }
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
-    MT nan = V(isnan)(x);
     VT sign = V(and)(x, S(-0.0));
-    VT ax = V(min)(FN(abs_clean)(x, nan), S(C(FA_TANHF_XMAX)));
+    VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANHF_XMAX)));
     VT axs = V(max)(ax, S(C(FA_TINY)));
     VT s = V(mul)(axs, axs);
     VT q = FN(recip)(FA_HORNER(s, C(FA_TANHF_Q)));
     VT y = V(min)(V(mul)(V(mul)(ax, FA_HORNER(s, C(FA_TANHF_P))), q), S(1));
-    return V(select)(nan, x, V(or)(y, sign));
+    return V(select)(V(isnan)(x), x, V(or)(y, sign));
 }
 
 FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, VT *y, VT *gx) {

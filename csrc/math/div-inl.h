@@ -1,10 +1,10 @@
 /* Quotients near correctly rounded, for operands carried as pairs.
  *
- * r = 1/dh from the reciprocal estimate and Newton steps (about 2^-23 or
- * better: FN(recip)); q0 = ah * r; then one correction from the exact residual
- * ah - q0*dh (an FMA, or Dekker's product on targets without FMA) plus the low
- * parts: q = q0 + (ah - q0*dh + al - q0*dl) * r. The correction is near one ulp
- * of q0 and r is good to 2^-23, so the result is within 0.5 ulp + 2^-20 ulp of
+ * r ~ 1/dh from the reciprocal estimate (FN(recip_div)); q0 = ah * r; then one
+ * correction from the exact residual ah - q0*dh (an FMA, or Dekker's product on
+ * targets without FMA) plus the low parts: q = q0 + (ah - q0*dh + al - q0*dl) * r.
+ * The correction's relative error is that of r, so the quotient's is about its
+ * square: with r good to 2^-14 the result is within 0.5 ulp + 2^-4 ulp of
  * (ah + al) / (dh + dl). No division instruction: on the AVX-512 machine
  * measured here this made the fused passes 15% faster (the divider is the
  * slowest unit) and the forward passes no slower.
@@ -25,16 +25,21 @@ FA_INLINE VT FN(residual)(VT a, VT q, VT d) {
 #endif
 }
 
-/* (ah + al) / (dh + dl) with dh in [1, 4]; rd = FN(recip)(dh), shared by callers. */
+/* (ah + al) / (dh + dl) with dh in [1, 4]; rd = FN(recip_div)(dh), shared by callers. */
 FA_INLINE VT FN(div_pair)(VT ah, VT al, VT dh, VT dl, VT rd) {
     VT q = V(mul)(ah, rd);
     VT rho = V(add)(FN(residual)(ah, q, dh), V(fnma)(q, dl, al));
     return V(fma)(rho, rd, q);
 }
 
-/* 1/d to about 1 ulp from the estimate by Newton steps. */
-FA_INLINE VT FN(recip)(VT d) {
-    VT r = V(rcp)(d);
-    for (int i = 0; i < C(FA_RCP_STEPS); ++i) r = V(fma)(r, V(fnma)(d, r, S(1)), r);
+FA_INLINE VT FN(newton)(VT d, VT r, int steps) {
+    for (int i = 0; i < steps; ++i) r = V(fma)(r, V(fnma)(d, r, S(1)), r);
     return r;
 }
+
+/* 1/d to about 1 ulp: the estimate and enough Newton steps. */
+FA_INLINE VT FN(recip)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_STEPS)); }
+
+/* 1/d good enough for div_pair, whose correction squares its error: 2^-14
+ * (vrcp14) is enough for float32, a 12-bit estimate needs one Newton step. */
+FA_INLINE VT FN(recip_div)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_DIV_STEPS)); }

@@ -7,6 +7,9 @@
 /* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
 #define FA_RCP_STEPS_f32 1
 #define FA_RCP_STEPS_f64 2
+/* ... enough for a correction term in math/div-inl.h (error squared) */
+#define FA_RCP_DIV_STEPS_f32 1
+#define FA_RCP_DIV_STEPS_f64 2
 #define FA_HAS_SCALEF 0
 #define FA_N_f32 8
 #define FA_N_f64 4
@@ -24,6 +27,8 @@ FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm256_fmadd_ps(a, b, c
 FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm256_fnmadd_ps(a, b, c); }
 FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm256_fmadd_pd(a, b, c); }
 FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm256_fnmadd_pd(a, b, c); }
+FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) { return _mm256_fnmsub_ps(a, b, c); }
+FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) { return _mm256_fnmsub_pd(a, b, c); }
 
 FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
@@ -33,6 +38,18 @@ FA_INLINE mf32 vf32_signmask(vf32 a) { return a; }
 FA_INLINE mf64 vf64_signmask(vf64 a) { return a; }
 FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) { return _mm256_blendv_ps(f, t, m); }
 FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) { return _mm256_blendv_pd(f, t, m); }
+/* min(max(|a|, lo), hi) on the bit patterns: integer ops raise no flag on NaN
+ * (a NaN's pattern is above every finite one, so it clamps to hi). float64 has
+ * no 64-bit integer min in AVX2: NaN lanes go to 0 before the float min/max. */
+FA_INLINE vf32 vf32_abs_clamp(vf32 a, vf32 lo, vf32 hi) {
+    __m256i ax = _mm256_castps_si256(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a));
+    ax = _mm256_max_epi32(ax, _mm256_castps_si256(lo));
+    return _mm256_castsi256_ps(_mm256_min_epi32(ax, _mm256_castps_si256(hi)));
+}
+FA_INLINE vf64 vf64_abs_clamp(vf64 a, vf64 lo, vf64 hi) {
+    vf64 m = _mm256_or_pd(_mm256_set1_pd(-0.0), _mm256_cmp_pd(a, a, _CMP_UNORD_Q));
+    return _mm256_min_pd(_mm256_max_pd(_mm256_andnot_pd(m, a), lo), hi);
+}
 FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return _mm256_or_ps(a, b); }
 FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return _mm256_or_pd(a, b); }
 

@@ -7,6 +7,9 @@
 /* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
 #define FA_RCP_STEPS_f32 1
 #define FA_RCP_STEPS_f64 2
+/* ... enough for a correction term in math/div-inl.h (error squared) */
+#define FA_RCP_DIV_STEPS_f32 0
+#define FA_RCP_DIV_STEPS_f64 1
 #define FA_HAS_SCALEF 1
 #define FA_N_f32 16
 #define FA_N_f64 8
@@ -35,6 +38,8 @@ FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm512_fmadd_ps(a, b, c
 FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm512_fnmadd_ps(a, b, c); }
 FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm512_fmadd_pd(a, b, c); }
 FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm512_fnmadd_pd(a, b, c); }
+FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) { return _mm512_fnmsub_ps(a, b, c); }
+FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) { return _mm512_fnmsub_pd(a, b, c); }
 
 FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
@@ -44,6 +49,18 @@ FA_INLINE mf32 vf32_signmask(vf32 a) { return _mm512_movepi32_mask(_mm512_castps
 FA_INLINE mf64 vf64_signmask(vf64 a) { return _mm512_movepi64_mask(_mm512_castpd_si512(a)); }
 FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) { return _mm512_mask_blend_ps(m, f, t); }
 FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) { return _mm512_mask_blend_pd(m, f, t); }
+/* min(max(|a|, lo), hi) on the bit patterns: integer ops raise no flag on NaN
+ * (a NaN's pattern is above every finite one, so it clamps to hi). */
+FA_INLINE vf32 vf32_abs_clamp(vf32 a, vf32 lo, vf32 hi) {
+    __m512i ax = _mm512_andnot_si512(_mm512_set1_epi32(INT32_MIN), _mm512_castps_si512(a));
+    ax = _mm512_max_epu32(ax, _mm512_castps_si512(lo));
+    return _mm512_castsi512_ps(_mm512_min_epu32(ax, _mm512_castps_si512(hi)));
+}
+FA_INLINE vf64 vf64_abs_clamp(vf64 a, vf64 lo, vf64 hi) {
+    __m512i ax = _mm512_andnot_si512(_mm512_set1_epi64(INT64_MIN), _mm512_castpd_si512(a));
+    ax = _mm512_max_epu64(ax, _mm512_castpd_si512(lo));
+    return _mm512_castsi512_pd(_mm512_min_epu64(ax, _mm512_castpd_si512(hi)));
+}
 FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return (mf32)(a | b); }
 FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return (mf64)(a | b); }
 

@@ -16,6 +16,9 @@
 /* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
 #define FA_RCP_STEPS_f32 0
 #define FA_RCP_STEPS_f64 0
+/* ... enough for a correction term in math/div-inl.h (error squared) */
+#define FA_RCP_DIV_STEPS_f32 0
+#define FA_RCP_DIV_STEPS_f64 0
 #define FA_HAS_SCALEF 0
 #define FA_N_f32 1
 #define FA_N_f64 1
@@ -40,6 +43,12 @@ typedef uint64_t mf64;
     FA_INLINE S v##D##_max(S a, S b) { return a > b ? a : b; }                      \
     FA_INLINE S v##D##_fma(S a, S b, S c) { return FA_HAS_FMA ? FMA(a, b, c) : a * b + c; } \
     FA_INLINE S v##D##_fnma(S a, S b, S c) { return FA_HAS_FMA ? FMA(-a, b, c) : c - a * b; } \
+    FA_INLINE S v##D##_fnms(S a, S b, S c) { return FA_HAS_FMA ? -FMA(a, b, c) : -(a * b) - c; } \
+    FA_INLINE S v##D##_abs_clamp(S a, S lo, S hi) { /* on the bit patterns: NaN -> hi */ \
+        U ax = D##_bits(a) & ~((U)1 << (SHIFT + (sizeof(U) == 4 ? 8 : 11)));             \
+        ax = ax < D##_bits(lo) ? D##_bits(lo) : ax;                                      \
+        return D##_from_bits(ax > D##_bits(hi) ? D##_bits(hi) : ax);                     \
+    }                                                                                   \
     FA_INLINE S v##D##_and(S a, S b) { return D##_from_bits(D##_bits(a) & D##_bits(b)); } \
     FA_INLINE S v##D##_or(S a, S b) { return D##_from_bits(D##_bits(a) | D##_bits(b)); } \
     FA_INLINE S v##D##_xor(S a, S b) { return D##_from_bits(D##_bits(a) ^ D##_bits(b)); } \

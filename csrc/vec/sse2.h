@@ -7,6 +7,9 @@
 /* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
 #define FA_RCP_STEPS_f32 1
 #define FA_RCP_STEPS_f64 2
+/* ... enough for a correction term in math/div-inl.h (error squared) */
+#define FA_RCP_DIV_STEPS_f32 1
+#define FA_RCP_DIV_STEPS_f64 2
 #define FA_HAS_SCALEF 0
 #define FA_N_f32 4
 #define FA_N_f64 2
@@ -24,6 +27,12 @@ FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm_add_ps(_mm_mul_ps(a
 FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm_sub_ps(c, _mm_mul_ps(a, b)); }
 FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
 FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
+FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) {
+    return _mm_sub_ps(_mm_setzero_ps(), _mm_add_ps(_mm_mul_ps(a, b), c));
+}
+FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) {
+    return _mm_sub_pd(_mm_setzero_pd(), _mm_add_pd(_mm_mul_pd(a, b), c));
+}
 
 /* cmpunord is quiet; cmplt signals on NaN, so lt is only used on NaN-free data. */
 FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm_cmpunord_ps(a, a); }
@@ -42,6 +51,15 @@ FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) {
 }
 FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) {
     return _mm_or_pd(_mm_and_pd(m, t), _mm_andnot_pd(m, f));
+}
+/* min(max(|a|, lo), hi), NaN lanes to 0 first: cmplt/min/max signal on NaN. */
+FA_INLINE vf32 vf32_abs_clamp(vf32 a, vf32 lo, vf32 hi) {
+    vf32 ax = _mm_andnot_ps(_mm_or_ps(_mm_set1_ps(-0.0f), _mm_cmpunord_ps(a, a)), a);
+    return _mm_min_ps(_mm_max_ps(ax, lo), hi);
+}
+FA_INLINE vf64 vf64_abs_clamp(vf64 a, vf64 lo, vf64 hi) {
+    vf64 ax = _mm_andnot_pd(_mm_or_pd(_mm_set1_pd(-0.0), _mm_cmpunord_pd(a, a)), a);
+    return _mm_min_pd(_mm_max_pd(ax, lo), hi);
 }
 FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return _mm_or_ps(a, b); }
 FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return _mm_or_pd(a, b); }

@@ -5,6 +5,7 @@
 #include "../fastact.h"
 #include <immintrin.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define FA_X86_COMMON(D, S, V, P, X)                                                   \
