@@ -14,7 +14,8 @@
  *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
  *   measured with mpmath); |x| >= T: y = 1 - 2a, a = e2 / (1 + e2) as above, so
  *   y >= 0.5 and the rounding of a is damped. tanh' = 1 - y^2 below T (y < 0.56,
- *   no cancellation) and 4 a b with b = 1 / (1 + e2) above it.
+ *   no cancellation) and 4 a b with b = 1 / (1 + e2) above it, 4 a computed
+ *   directly (the exponent carries the 4) so it reaches the subnormal range exactly.
  *   Inputs are clamped where the result is exactly the float limit (sigmoid
  *   1.0 above 17.33 / 37.43, tanh 1.0 above 9.01 / 19.06) so that no spurious
  *   underflow is raised; the fused pass clamps far later since the derivative
@@ -45,8 +46,8 @@
 #define FA_TANH_T_f64 0.625
 #define FA_TANH_XMAX_f32 9.125f       /* tanh(x) == 1.0 for x > 9.01 */
 #define FA_TANH_XMAX_f64 19.5         /* and for x > 19.06 */
-#define FA_TANH_FUSED_XMAX_f32 52.0f  /* 4 e^-104 < 2^-150: tanh' is 0 */
-#define FA_TANH_FUSED_XMAX_f64 373.0
+#define FA_TANH_FUSED_XMAX_f32 53.0f  /* 4 e^-106 < 2^-150: tanh' is 0 */
+#define FA_TANH_FUSED_XMAX_f64 374.0
 #define FA_TANHF_XMAX_f32 9.125f
 #define FA_TANHF_XMAX_f64 19.5
 static const float FA_TANH_Q_f32[] = {-0x1.555548p-2f, 0x1.110c72p-3f, -0x1.b90946p-5f,
@@ -77,7 +78,7 @@ FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     s.neg = V(signmask)(x);
     VT xmax = V(select)(s.neg, S(C(FA_SIG_XMAX)), pos_xmax);
     VT ax = V(abs_clamp)(x, S(C(FA_TINY)), xmax);
-    FN(exp_neg_pair)(ax, 1, &s.eh, &s.el);
+    FN(exp_neg_pair)(ax, 1, 0, &s.eh, &s.el);
     s.dh = V(add)(S(1), s.eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
     s.rd = FN(recip_div)(s.dh);
@@ -135,24 +136,27 @@ FA_INLINE VT FN(tanh_small)(VT ax) {
     return V(fma)(V(mul)(ax, s), q, ax);
 }
 
-typedef struct { VT y, a, dh, dl, rd, sign; MT small, nan; } FN(tanh_parts);
+typedef struct { VT y, a4, dh, dl, rd; MT small, nan; } FN(tanh_parts);
 
 FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
     FN(tanh_parts) s;
     s.nan = V(isnan)(x);
-    s.sign = V(and)(x, S(-0.0));
+    VT sign = V(and)(x, S(-0.0));
     VT ax = V(abs_clamp)(x, S(0), xmax);
     s.small = V(lt)(ax, S(C(FA_TANH_T)));
     VT ys = V(select)(V(lt)(ax, S(C(FA_TINY))), ax,
                       FN(tanh_small)(V(min)(V(max)(ax, S(C(FA_TINY))), S(C(FA_TANH_T)))));
+    /* E = 4 e2 = 4 e^-2|x| as a pair; e2 = E/4 (exact scaling where it matters:
+     * once it is not, 1 + e2 rounds to 1 anyway) */
     VT eh, el;
-    FN(exp_neg_pair)(V(add)(ax, V(max)(ax, S(C(FA_TANH_T)))), full, &eh, &el); /* e^-2|x| */
-    s.dh = V(add)(S(1), eh);
-    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el);
+    FN(exp_neg_pair)(V(add)(ax, V(max)(ax, S(C(FA_TANH_T)))), full, 2, &eh, &el);
+    VT e2h = V(mul)(S(0.25), eh), e2l = V(mul)(S(0.25), el);
+    s.dh = V(add)(S(1), e2h);
+    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), e2h), e2l);
     s.rd = FN(recip_div)(s.dh);
-    s.a = FN(div_pair)(eh, el, s.dh, s.dl, s.rd);
-    VT yl = V(fnma)(S(2), s.a, S(1)); /* exact product, one rounding */
-    VT y = V(or)(V(select)(s.small, ys, yl), s.sign);
+    s.a4 = FN(div_pair)(eh, el, s.dh, s.dl, s.rd); /* 4 e2 / (1 + e2) = 2 (1 - y) */
+    VT yl = V(fnma)(S(0.5), s.a4, S(1)); /* exact product, one rounding */
+    VT y = V(or)(V(select)(s.small, ys, yl), sign);
     s.y = V(select)(s.nan, x, y);
     return s;
 }
@@ -164,7 +168,7 @@ FA_INLINE VT FN(tanh_fwd_acc)(VT x) {
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
     VT b = FN(div_pair)(S(1), S(0), s.dh, s.dl, s.rd);
-    VT dl = V(mul)(V(mul)(S(4), s.a), b);
+    VT dl = V(mul)(s.a4, b);
     VT d = V(select)(s.small, V(fnma)(s.y, s.y, S(1)), dl);
     *y = s.y;
     *gx = V(mul)(g, V(select)(s.nan, s.y, d));

@@ -27,20 +27,22 @@ FA_INLINE VT FN(horner)(VT t, const ST *c, int len) {
 }
 #define FA_HORNER(t, coeffs) FN(horner)(t, coeffs, (int)(sizeof(coeffs) / sizeof(coeffs[0])))
 
-/* exp(-a) = hi + lo, |lo| <= ulp(hi)/2. full: a up to the subnormal limit
- * (about 104 for float32); otherwise a must keep the result normal. */
-FA_INLINE void FN(exp_neg_pair)(VT a, int full, VT *hi, VT *lo) {
+/* 2^b * exp(-a) = hi + lo, |lo| <= ulp(hi)/2, b = 0 or a small positive
+ * integer (scaling inside the exponent keeps 4 e^-a from underflowing before
+ * e^-a does). full: a up to the subnormal limit (about 104 for float32);
+ * otherwise a must keep the result normal. */
+FA_INLINE void FN(exp_neg_pair)(VT a, int full, int b, VT *hi, VT *lo) {
     VT k, n;
     VT t = FN(exp_reduce)(a, &k, &n);
     VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
-    VT s = V(pow2)(k), s2 = S(1);
+    VT s = V(pow2)(b ? V(add)(k, S(b)) : k), s2 = S(1);
     if (full) {
 #if FA_HAS_SCALEF
-        s = V(scalef)(S(1), n);
+        s = V(scalef)(S(1 << b), n);
 #else
-        VT k1 = V(fma)(n, S(0.5), S(C(FA_MAGIC))); /* n1 = round(n/2), n2 = n - n1 */
+        VT k1 = V(fma)(n, S(0.5), S(C(FA_MAGIC))); /* n1 = round(n/2), n2 = n + b - n1 */
         s = V(pow2)(k1);
-        s2 = V(pow2)(V(add)(V(sub)(n, V(sub)(k1, S(C(FA_MAGIC)))), S(C(FA_MAGIC))));
+        s2 = V(pow2)(V(add)(V(sub)(n, V(sub)(k1, S(C(FA_MAGIC)))), S(C(FA_MAGIC) + b)));
 #endif
     }
     VT h = V(fma)(s, r, s);
