@@ -29,7 +29,7 @@ TARGETS = {name: flags for name, (arches, flags) in ISA_TABLE.items()
 TARGET_FLAGS = "; ".join(f"{name}: {' '.join(flags) or '(baseline)'}" for name, flags in TARGETS.items())
 HEADERS = [f"csrc/{p}" for p in (
     "fastact.h", "activations.def", "kernels-inl.h", "math/constants.h", "math/exp-inl.h",
-    "math/div-inl.h", "act/sigmoid_tanh-inl.h", "vec/x86-common.h", "vec/scalar.h",
+    "math/div-inl.h", "act/sigmoid_tanh-inl.h", "act/tanh_table.h", "vec/x86-common.h", "vec/scalar.h",
     "vec/sse2.h", "vec/avx2.h", "vec/avx512.h")]
 
 

@@ -34,6 +34,8 @@
  */
 #ifndef FA_ACT_SIGMOID_TANH_CONSTANTS
 #define FA_ACT_SIGMOID_TANH_CONSTANTS
+#include "tanh_table.h"
+#define FA_TANH_LUT_MIN_f32 0x1p-12f  /* below: tanh(x) == x in float32 */
 #define FA_TINY_f32 0x1p-40f          /* below: sigmoid = 0.5 exactly, tanh = x */
 #define FA_TINY_f64 0x1p-100
 #define FA_SIG_XMAX_f32 104.0f        /* e^-104 < 2^-150: sigmoid(-x) and sigmoid' are 0 */
@@ -161,12 +163,45 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
     return s;
 }
 
+/* Table-driven float32 tanh where lookups are cheap (FA_HAS_LUT32): on the
+ * interval of |x| from tools/fit.py (two per binade), y = C0H + (C1 t + (t^2 Q(t)
+ * + C0L)) with t = |x| - lo exact, Q of degree 5: the large terms are added
+ * last, so the result is within 0.5 ulp + the fit (0.3 * 2^-24) + the rounding
+ * of the small part. The layout of Intel SVML's high-accuracy tanh and of
+ * NumPy's AVX-512 tanh (intervals from the float's exponent and top mantissa
+ * bits, coefficient tables held in registers); coefficients our own. */
+#if FA_HAS_LUT32 && !FA_IS_F64
+#define FA_TANH_USE_LUT 1
+FA_INLINE VT FN(tanh_lut)(VT x) {
+    static const float *const q[] = {FA_TANH_LUT_C2, FA_TANH_LUT_C3, FA_TANH_LUT_C4,
+                                     FA_TANH_LUT_C5, FA_TANH_LUT_C6, FA_TANH_LUT_C7};
+    VT sign = V(and)(x, S(-0.0));
+    VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
+    VT t = V(sub)(ax, V(clear_low_bits)(ax, 22));
+    VT p = V(lut32)(q[5], ax, 22);
+    for (int i = 4; i >= 0; --i) p = V(fma)(p, t, V(lut32)(q[i], ax, 22));
+    VT u = V(fma)(V(mul)(t, t), p, V(lut32)(FA_TANH_LUT_C0L, ax, 22));
+    VT y = V(add)(V(lut32)(FA_TANH_LUT_C0H, ax, 22), V(fma)(V(lut32)(FA_TANH_LUT_C1, ax, 22), t, u));
+    y = V(select)(V(lt)(ax, S(FA_TANH_LUT_MIN_f32)), ax, y);
+    return V(select)(V(isnan)(x), x, V(or)(y, sign));
+}
+#else
+#define FA_TANH_USE_LUT 0
+#endif
+
 FA_INLINE VT FN(tanh_fwd_acc)(VT x) {
+#if FA_TANH_USE_LUT
+    return FN(tanh_lut)(x);
+#else
     return FN(tanh_core)(x, S(C(FA_TANH_XMAX)), 0).y;
+#endif
 }
 
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
+#if FA_TANH_USE_LUT
+    s.y = FN(tanh_lut)(x); /* the forward's y (the core's own y is then dead code) */
+#endif
     VT b = FN(div_pair)(S(1), S(0), s.dh, s.dl, s.rd);
     VT dl = V(mul)(s.a4, b);
     VT d = V(select)(s.small, V(fnma)(s.y, s.y, S(1)), dl);
@@ -192,3 +227,4 @@ FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, VT *y, VT *gx) {
 FA_INLINE VT FN(tanh_bwd)(VT g, VT y) {
     return V(mul)(g, V(sub)(S(1), V(mul)(y, y)));
 }
+#undef FA_TANH_USE_LUT

@@ -20,6 +20,7 @@
 #define FA_RCP_DIV_STEPS_f32 0
 #define FA_RCP_DIV_STEPS_f64 0
 #define FA_HAS_SCALEF 0
+#define FA_HAS_LUT32 1 /* a table lookup is one load */
 #define FA_N_f32 1
 #define FA_N_f64 1
 typedef float vf32;
@@ -64,5 +65,9 @@ typedef uint64_t mf64;
     FA_INLINE S v##D##_rcp(S a) { return (S)1 / a; }
 
 FA_SCALAR_OPS(f32, float, uint32_t, fmaf, 23)
+FA_INLINE float vf32_lut32(const float *tab, float a, int shift) {
+    return tab[(f32_bits(a) >> shift) & 31u];
+}
+FA_INLINE float vf32_clear_low_bits(float a, int n) { return f32_from_bits(f32_bits(a) & (~0u << n)); }
 FA_SCALAR_OPS(f64, double, uint64_t, fma, 52)
 #endif
