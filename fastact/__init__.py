@@ -49,6 +49,8 @@ def _bounds_text(act, op):
                 fig.append(f"max {b.ulp:g} ulp")
             if b.rel is not None:
                 fig.append(f"max relative error {b.rel:g}")
+            if b.abs is not None:
+                fig.append(f"max absolute error {b.abs:g}")
             lines.append(f"    {mode}, {dtype}: {', '.join(fig) or 'see note'} -- {b.why}")
     return "\n".join(lines)
 
