@@ -51,9 +51,10 @@ typedef enum {
 
 /* A contiguous kernel. args holds the op's inputs then its outputs (see fa_op),
  * each an array of n elements of the kernel's dtype. Outputs may alias inputs
- * exactly (in-place). Kernels raise no floating-point exception flag except
- * underflow where the true result is subnormal, and give bit-identical results
- * whatever n, the alignment or the position of an element in the array. */
+ * exactly (in-place). Kernels raise no overflow, invalid or divide-by-zero flag
+ * for any input (underflow may be raised by correction terms of tiny results;
+ * fa_ufunc_loop clears it), and give bit-identical results whatever n, the
+ * alignment or the position of an element in the array. */
 typedef void (*fa_kernel)(void *const *args, ptrdiff_t n);
 
 typedef fa_kernel fa_kernel_table[FA_ACT_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT];

@@ -6,7 +6,15 @@
  * call per block, scatter (rounding back to float16). Operands already
  * contiguous in the block are used in place. The kernel is the same either
  * way, so results do not depend on the layout.
+ *
+ * Floating-point flags: the kernels raise no overflow, invalid or divide-by-zero
+ * flag for any input. Their low-order correction terms can raise underflow where
+ * the result itself is a normal number (e.g. sigmoid(-50)), which under
+ * np.errstate(under="raise") would be a spurious error, so the loop clears the
+ * underflow flag it set. Results below the normal range are still computed,
+ * not flushed; they are just not reported.
  */
+#include <fenv.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -50,7 +58,7 @@ static uint16_t float_to_half(float f) {
     return (uint16_t)(sign | (tb - 0x3f000000u));
 }
 
-void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
+static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
     const fa_loop_data *ld = (const fa_loop_data *)data;
     const int nin = fa_op_nin(ld->op), nargs = nin + fa_op_nout(ld->op);
     const fa_kernel k = (*fa_tables[fa_isa_active()])[ld->act][ld->op][ld->mode][ld->dtype];
@@ -106,4 +114,10 @@ void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, v
             }
         }
     }
+}
+
+void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
+    const int had_underflow = fetestexcept(FE_UNDERFLOW);
+    run_loop(args, dims, steps, data);
+    if (!had_underflow) feclearexcept(FE_UNDERFLOW);
 }

@@ -1,7 +1,15 @@
 """The compiled backend: one numpy.ufunc per (activation, op, mode), made once
 from the C kernel table, plus the ISA controls."""
+import os
+import warnings
+
 from . import _core
 from ._registry import ACTIVATIONS, MODES, OPS
+
+_forced = os.environ.get("FASTACT_ISA", "")
+if _forced and _forced not in _core.ISAS:
+    warnings.warn(f"fastact: FASTACT_ISA={_forced!r} is not one of {', '.join(_core.ISAS)}; "
+                  f"ignored (using {_core.get_isa()})", RuntimeWarning, stacklevel=2)
 
 if set(_core.ACTIVATIONS) != set(ACTIVATIONS):
     raise ImportError("fastact: the C kernel table (csrc/activations.def) and "

@@ -7,14 +7,15 @@
  *   sigmoid: e = exp(-|x|) as a pair (math/exp-inl.h), d = 1 + e as a pair
  *   (Fast2Sum), y = 1/d for x >= 0 and e/d for x < 0 (math/div-inl.h): never
  *   overflows, no cancellation, subnormal results (x < -87.3 in float32) exact
- *   to one rounding. The fused gradient is y * w with w = (x >= 0 ? e : 1) / d,
- *   i.e. e / (1 + e)^2, full relative accuracy in both tails.
+ *   to one rounding. The fused gradient is e / (1 + e)^2 as one corrected
+ *   quotient by the squared pair (math/div-inl.h): full relative accuracy in
+ *   both tails, about one rounding.
  *   tanh: |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
  *   err 2.4e-9 on [0, 0.5625]; float64: the Cephes rational x + x^3 P(x^2)/Q(x^2),
  *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
  *   measured with mpmath); |x| >= T: y = 1 - 2a, a = e2 / (1 + e2) as above, so
  *   y >= 0.5 and the rounding of a is damped. tanh' = 1 - y^2 below T (y < 0.56,
- *   no cancellation) and 4 a b with b = 1 / (1 + e2) above it, 4 a computed
+ *   no cancellation) and 4 e2 / (1 + e2)^2 above it, with 4 e2 computed
  *   directly (the exponent carries the 4) so it reaches the subnormal range exactly.
  *   Inputs are clamped where the result is exactly the float limit (sigmoid
  *   1.0 above 17.33 / 37.43, tanh 1.0 above 9.01 / 19.06) so that no spurious
@@ -50,6 +51,8 @@
 #define FA_TANH_XMAX_f64 19.5         /* and for x > 19.06 */
 #define FA_TANH_FUSED_XMAX_f32 53.0f  /* 4 e^-106 < 2^-150: tanh' is 0 */
 #define FA_TANH_FUSED_XMAX_f64 374.0
+#define FA_TANH_SAT_f32 0x1.205968p+3f /* 9.010914: first float whose tanh rounds to 1 */
+#define FA_TANH_SAT_f64 0x1.30fc1931f09cap+4 /* 19.0615 */
 #define FA_TANHF_XMAX_f32 9.125f
 #define FA_TANHF_XMAX_f64 19.5
 static const float FA_TANH_Q_f32[] = {-0x1.555548p-2f, 0x1.110c72p-3f, -0x1.b90946p-5f,
@@ -70,10 +73,13 @@ static const double FA_TANHF_Q_f64[] = {0x1p+0, 0x1.de4538p-2, 0x1.a75ba6p-6, 0x
 #endif
 
 
+/* y where x is a number; x itself (quieted) where x is NaN. */
+FA_INLINE VT FN(nan_through)(VT x, VT y) { return V(select)(V(isnan)(x), V(quiet)(x), y); }
+
 /* ---- sigmoid ---- */
 
 /* Shared by forward and fused: y, and the pieces the derivative needs. */
-typedef struct { VT y, eh, el, dh, dl, rd; MT neg; } FN(sig_parts);
+typedef struct { VT y, eh, el, dh, dl; MT neg; } FN(sig_parts);
 
 FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     FN(sig_parts) s;
@@ -83,9 +89,8 @@ FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     FN(exp_neg_pair)(ax, 1, 0, &s.eh, &s.el);
     s.dh = V(add)(S(1), s.eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
-    s.rd = FN(recip_div)(s.dh);
     VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
-    s.y = V(select)(V(isnan)(x), x, FN(div_pair)(nh, nl, s.dh, s.dl, s.rd));
+    s.y = FN(nan_through)(x, FN(div_pair)(nh, nl, s.dh, s.dl, FN(recip_div)(s.dh)));
     return s;
 }
 
@@ -95,10 +100,9 @@ FA_INLINE VT FN(sigmoid_fwd_acc)(VT x) {
 
 FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, VT *y, VT *gx) {
     FN(sig_parts) s = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)));
-    VT wh = V(select)(s.neg, S(1), s.eh), wl = V(select)(s.neg, S(0), s.el);
-    VT w = FN(div_pair)(wh, wl, s.dh, s.dl, s.rd); /* 1 - y, to full relative accuracy */
+    VT d = FN(div_pair_by_square)(s.eh, s.el, s.dh, s.dl); /* e / (1 + e)^2 */
     *y = s.y;
-    *gx = V(mul)(g, V(mul)(s.y, w)); /* NaN x: y is NaN, so gx is NaN */
+    *gx = V(mul)(g, FN(nan_through)(x, d));
 }
 
 FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
@@ -107,7 +111,7 @@ FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     VT r = FN(recip)(V(add)(S(1), e));
     VT er = V(mul)(e, r);
     *w = V(select)(neg, r, er);
-    return V(select)(V(isnan)(x), x, V(select)(neg, er, r));
+    return FN(nan_through)(x, V(select)(neg, er, r));
 }
 
 FA_INLINE VT FN(sigmoid_fwd_fast)(VT x) {
@@ -138,11 +142,10 @@ FA_INLINE VT FN(tanh_small)(VT ax) {
     return V(fma)(V(mul)(ax, s), q, ax);
 }
 
-typedef struct { VT y, a4, dh, dl, rd; MT small, nan; } FN(tanh_parts);
+typedef struct { VT y, eh, el, dh, dl; MT small; } FN(tanh_parts);
 
 FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
     FN(tanh_parts) s;
-    s.nan = V(isnan)(x);
     VT sign = V(and)(x, S(-0.0));
     VT ax = V(abs_clamp)(x, S(0), xmax);
     s.small = V(lt)(ax, S(C(FA_TANH_T)));
@@ -150,16 +153,14 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
                       FN(tanh_small)(V(min)(V(max)(ax, S(C(FA_TINY))), S(C(FA_TANH_T)))));
     /* E = 4 e2 = 4 e^-2|x| as a pair; e2 = E/4 (exact scaling where it matters:
      * once it is not, 1 + e2 rounds to 1 anyway) */
-    VT eh, el;
-    FN(exp_neg_pair)(V(add)(ax, V(max)(ax, S(C(FA_TANH_T)))), full, 2, &eh, &el);
-    VT e2h = V(mul)(S(0.25), eh), e2l = V(mul)(S(0.25), el);
+    FN(exp_neg_pair)(V(add)(ax, V(max)(ax, S(C(FA_TANH_T)))), full, 2, &s.eh, &s.el);
+    VT e2h = V(mul)(S(0.25), s.eh), e2l = V(mul)(S(0.25), s.el);
     s.dh = V(add)(S(1), e2h);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), e2h), e2l);
-    s.rd = FN(recip_div)(s.dh);
-    s.a4 = FN(div_pair)(eh, el, s.dh, s.dl, s.rd); /* 4 e2 / (1 + e2) = 2 (1 - y) */
-    VT yl = V(fnma)(S(0.5), s.a4, S(1)); /* exact product, one rounding */
+    VT a4 = FN(div_pair)(s.eh, s.el, s.dh, s.dl, FN(recip_div)(s.dh)); /* 4e2/(1+e2) = 2(1-y) */
+    VT yl = V(fnma)(S(0.5), a4, S(1)); /* exact product, one rounding */
     VT y = V(or)(V(select)(s.small, ys, yl), sign);
-    s.y = V(select)(s.nan, x, y);
+    s.y = FN(nan_through)(x, y);
     return s;
 }
 
@@ -183,7 +184,7 @@ FA_INLINE VT FN(tanh_lut)(VT x) {
     VT u = V(fma)(V(mul)(t, t), p, V(lut32)(FA_TANH_LUT_C0L, ax, 22));
     VT y = V(add)(V(lut32)(FA_TANH_LUT_C0H, ax, 22), V(fma)(V(lut32)(FA_TANH_LUT_C1, ax, 22), t, u));
     y = V(select)(V(lt)(ax, S(FA_TANH_LUT_MIN_f32)), ax, y);
-    return V(select)(V(isnan)(x), x, V(or)(y, sign));
+    return FN(nan_through)(x, V(or)(y, sign));
 }
 #else
 #define FA_TANH_USE_LUT 0
@@ -202,11 +203,11 @@ FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
 #if FA_TANH_USE_LUT
     s.y = FN(tanh_lut)(x); /* the forward's y (the core's own y is then dead code) */
 #endif
-    VT b = FN(div_pair)(S(1), S(0), s.dh, s.dl, s.rd);
-    VT dl = V(mul)(s.a4, b);
-    VT d = V(select)(s.small, V(fnma)(s.y, s.y, S(1)), dl);
+    /* small |x|: 1 - y^2 (no cancellation below T); above: 4 e2 / (1 + e2)^2 */
+    VT d = V(select)(s.small, V(fnma)(s.y, s.y, S(1)),
+                     FN(div_pair_by_square)(s.eh, s.el, s.dh, s.dl));
     *y = s.y;
-    *gx = V(mul)(g, V(select)(s.nan, s.y, d));
+    *gx = V(mul)(g, FN(nan_through)(x, d));
 }
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
@@ -216,7 +217,8 @@ FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
     VT s = V(mul)(axs, axs);
     VT q = FN(recip)(FA_HORNER(s, C(FA_TANHF_Q)));
     VT y = V(min)(V(mul)(V(mul)(ax, FA_HORNER(s, C(FA_TANHF_P))), q), S(1));
-    return V(select)(V(isnan)(x), x, V(or)(y, sign));
+    y = V(select)(V(lt)(ax, S(C(FA_TANH_SAT))), y, S(1)); /* the float result is 1 */
+    return FN(nan_through)(x, V(or)(y, sign));
 }
 
 FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, VT *y, VT *gx) {

@@ -43,3 +43,12 @@ FA_INLINE VT FN(recip)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_STEPS));
 /* 1/d good enough for div_pair, whose correction squares its error: 2^-14
  * (vrcp14) is enough for float32, a 12-bit estimate needs one Newton step. */
 FA_INLINE VT FN(recip_div)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_DIV_STEPS)); }
+
+/* (eh + el) / (dh + dl)^2 as one corrected quotient, dh in [1, 2]: the square
+ * is carried as a pair (its exact rounding error plus the cross term 2 dh dl),
+ * so a derivative such as e / (1 + e)^2 is rounded about once, not three times. */
+FA_INLINE VT FN(div_pair_by_square)(VT eh, VT el, VT dh, VT dl) {
+    VT sh = V(mul)(dh, dh);
+    VT sl = V(fma)(V(add)(dh, dh), dl, V(sub)(S(0), FN(residual)(sh, dh, dh)));
+    return FN(div_pair)(eh, el, sh, sl, FN(recip_div)(sh));
+}

@@ -5,8 +5,8 @@
 
 #define FA_HAS_FMA 1
 /* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
-#define FA_RCP_STEPS_f32 1
-#define FA_RCP_STEPS_f64 2
+#define FA_RCP_STEPS_f32 2
+#define FA_RCP_STEPS_f64 3
 /* ... enough for a correction term in math/div-inl.h (error squared) */
 #define FA_RCP_DIV_STEPS_f32 1
 #define FA_RCP_DIV_STEPS_f64 2
@@ -31,8 +31,21 @@ FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm256_fnmadd_pd(a, b,
 FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) { return _mm256_fnmsub_ps(a, b, c); }
 FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) { return _mm256_fnmsub_pd(a, b, c); }
 
-FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
-FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+/* NaN tests on the bit patterns: quiet even for signalling NaNs */
+FA_INLINE mf32 vf32_isnan(vf32 a) {
+    __m256i ax = _mm256_castps_si256(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a));
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(ax, _mm256_set1_epi32(0x7f800000)));
+}
+FA_INLINE mf64 vf64_isnan(vf64 a) {
+    __m256i ax = _mm256_castpd_si256(_mm256_andnot_pd(_mm256_set1_pd(-0.0), a));
+    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(ax, _mm256_set1_epi64x(0x7ff0000000000000)));
+}
+FA_INLINE vf32 vf32_quiet(vf32 a) {
+    return _mm256_or_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x400000)));
+}
+FA_INLINE vf64 vf64_quiet(vf64 a) {
+    return _mm256_or_pd(a, _mm256_castsi256_pd(_mm256_set1_epi64x(0x8000000000000)));
+}
 FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 FA_INLINE mf32 vf32_signmask(vf32 a) { return a; }

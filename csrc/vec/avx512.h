@@ -43,8 +43,22 @@ FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm512_fnmadd_pd(a, b,
 FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) { return _mm512_fnmsub_ps(a, b, c); }
 FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) { return _mm512_fnmsub_pd(a, b, c); }
 
-FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
-FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
+/* NaN tests on the bit patterns: quiet even for signalling NaNs */
+FA_INLINE mf32 vf32_isnan(vf32 a) {
+    __m512i ax = _mm512_andnot_si512(_mm512_set1_epi32(INT32_MIN), _mm512_castps_si512(a));
+    return _mm512_cmpgt_epu32_mask(ax, _mm512_set1_epi32(0x7f800000));
+}
+FA_INLINE mf64 vf64_isnan(vf64 a) {
+    __m512i ax = _mm512_andnot_si512(_mm512_set1_epi64(INT64_MIN), _mm512_castpd_si512(a));
+    return _mm512_cmpgt_epu64_mask(ax, _mm512_set1_epi64(0x7ff0000000000000));
+}
+FA_INLINE vf32 vf32_quiet(vf32 a) {
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x400000)));
+}
+FA_INLINE vf64 vf64_quiet(vf64 a) {
+    return _mm512_castsi512_pd(
+        _mm512_or_si512(_mm512_castpd_si512(a), _mm512_set1_epi64(0x8000000000000)));
+}
 FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
 FA_INLINE mf32 vf32_signmask(vf32 a) { return _mm512_movepi32_mask(_mm512_castps_si512(a)); }

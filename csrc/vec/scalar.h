@@ -54,7 +54,11 @@ typedef uint64_t mf64;
     FA_INLINE S v##D##_or(S a, S b) { return D##_from_bits(D##_bits(a) | D##_bits(b)); } \
     FA_INLINE S v##D##_xor(S a, S b) { return D##_from_bits(D##_bits(a) ^ D##_bits(b)); } \
     FA_INLINE S v##D##_andnot(S a, S b) { return D##_from_bits(~D##_bits(a) & D##_bits(b)); } \
-    FA_INLINE U v##D##_isnan(S a) { return (U)0 - (U)(a != a); }                    \
+    FA_INLINE U v##D##_isnan(S a) { /* on the bit pattern: quiet for signalling NaNs */ \
+        U inf = (U)((((U)1 << (sizeof(U) == 4 ? 8 : 11)) - 1) << SHIFT);                 \
+        return (U)0 - (U)((D##_bits(a) & ~((U)1 << (SHIFT + (sizeof(U) == 4 ? 8 : 11)))) > inf); \
+    }                                                                                   \
+    FA_INLINE S v##D##_quiet(S a) { return D##_from_bits(D##_bits(a) | ((U)1 << (SHIFT - 1))); } \
     FA_INLINE U v##D##_lt(S a, S b) { return (U)0 - (U)(a < b); }                   \
     FA_INLINE U v##D##_signmask(S a) { return (U)0 - (D##_bits(a) >> (SHIFT + (sizeof(U) == 4 ? 8 : 11))); } \
     FA_INLINE S v##D##_select(U m, S t, S f) {                                      \

@@ -5,8 +5,8 @@
 
 #define FA_HAS_FMA 0
 /* Newton steps after vD_rcp for a full-precision reciprocal (fast mode) */
-#define FA_RCP_STEPS_f32 1
-#define FA_RCP_STEPS_f64 2
+#define FA_RCP_STEPS_f32 2
+#define FA_RCP_STEPS_f64 3
 /* ... enough for a correction term in math/div-inl.h (error squared) */
 #define FA_RCP_DIV_STEPS_f32 1
 #define FA_RCP_DIV_STEPS_f64 2
@@ -35,8 +35,17 @@ FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) {
     return _mm_sub_pd(_mm_setzero_pd(), _mm_add_pd(_mm_mul_pd(a, b), c));
 }
 
-/* cmpunord is quiet; cmplt signals on NaN, so lt is only used on NaN-free data. */
-FA_INLINE mf32 vf32_isnan(vf32 a) { return _mm_cmpunord_ps(a, a); }
+/* cmplt signals on NaN, so lt is only used on NaN-free data. isnan is an
+ * integer test for float32 (quiet for signalling NaNs); float64 has no 64-bit
+ * integer compare in SSE2 and uses cmpunord (quiet for quiet NaNs). */
+FA_INLINE mf32 vf32_isnan(vf32 a) {
+    __m128i ax = _mm_castps_si128(_mm_andnot_ps(_mm_set1_ps(-0.0f), a));
+    return _mm_castsi128_ps(_mm_cmpgt_epi32(ax, _mm_set1_epi32(0x7f800000)));
+}
+FA_INLINE vf32 vf32_quiet(vf32 a) { return _mm_or_ps(a, _mm_castsi128_ps(_mm_set1_epi32(0x400000))); }
+FA_INLINE vf64 vf64_quiet(vf64 a) {
+    return _mm_or_pd(a, _mm_castsi128_pd(_mm_set1_epi64x(0x8000000000000)));
+}
 FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm_cmpunord_pd(a, a); }
 FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm_cmplt_ps(a, b); }
 FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm_cmplt_pd(a, b); }
