@@ -16,16 +16,18 @@ from conftest import ALL_ISAS, NAMES, SUPPORTED_ISAS, backward, bound, fwd_bwd, 
 
 pytestmark = needs_compiled
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The directory holding the fastact these tests import (the installed package, or
+# a checkout with the extension built in place), so that subprocesses test it too.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(fastact.__file__)))
 
 
 def run_python(code, **env_vars):
-    """Run code in a fresh interpreter importing this checkout; (stdout, stderr)."""
+    """Run code in a fresh interpreter importing the same fastact; (stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FASTACT_")}
-    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
     env.update(env_vars)
-    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
-                       text=True, timeout=120)
+    p = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(PACKAGE_PARENT),
+                       env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, f"{code!r} with {env_vars} failed:\n{p.stderr}"
     return p.stdout, p.stderr
 
