@@ -15,7 +15,9 @@ double, None) raise TypeError; nothing is written to ``out`` when any check
 fails. Not emulated: the ufunc methods (reduce, accumulate, outer, at).
 
 Built from the registry: one wrapper class (``_FallbackUfunc``) and, per
-activation, three small math functions listed in ``_MATH``.
+activation, three small math functions listed in ``_MATH``; the table of
+(activation, op, mode) objects comes from _registry.build_ufuncs, as for the
+compiled backend.
 
 Precision (measured against long double / float64 references by
 tests/test_fallback.py; max error in ulps of the result dtype):
@@ -57,7 +59,7 @@ import warnings
 
 import numpy as np
 
-from ._registry import ACTIVATIONS, MODES, OPS
+from ._registry import ACTIVATIONS, build_ufuncs
 
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
@@ -153,7 +155,7 @@ def _ldexp(hi, lo, m, dtype):
     # most 2^-1075 (a tie at 2^-1075 goes to the even 0)
     f, e = np.frexp(v)
     e = e + m
-    zero = (e < -1074) | ((e == -1074) & (np.abs(f) == 0.5))
+    zero = ((e < -1074) | ((e == -1074) & (np.abs(f) == 0.5))) & np.isfinite(v)
     m = np.where(zero, 0, m)
     h = np.ldexp(v, m)
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
@@ -208,10 +210,9 @@ def _split_input(x):
 
 # ---------------------------------------------------------------------------
 # the math of each activation. forward(x, dtype) -> y and fused(x, dtype) ->
-# (y, qh, ql, m) with f'(x) = (qh + ql) * 2^m take a float64 array (dtype: the
-# loop dtype the results will be rounded to) and return new float64 arrays
-# (m: int);
-# backward(g, y) works in the dtype it is given.
+# (y, qh, ql, m), with f'(x) = (qh + ql) * 2^m, take a float64 array (dtype:
+# the loop dtype the results will be rounded to) and return new float64
+# arrays (m: integers); backward(g, y) works in the dtype it is given.
 # ---------------------------------------------------------------------------
 
 # above this sigmoid(x) is 1.0 in float64 (1 - e^-x rounds to 1 for x > 37.43)
@@ -220,7 +221,7 @@ _SIGMOID_ONE = 40.0
 
 def _sigmoid_core(x, dtype, fused):
     """y = 1/(1+e) for x >= 0, e/(1+e) for x < 0, e = exp(-|x|); with fused,
-    also sigmoid' = e/(1+e)^2 as (dq, m)."""
+    also sigmoid' = e/(1+e)^2 as (qh, ql, m)."""
     nan, ax, neg = _split_input(x)
     if not fused:
         # where y is exactly 1 skip the exp: a subnormal e there would raise a
@@ -268,7 +269,7 @@ def _tanh_forward(x, dtype):
     a = e2/(1 + e2), e2 = exp(-2|x|), all as pairs (y >= 0.12 there, so the
     pair's 2^-58 relative error stays below 2^-55 of y)."""
     if dtype != _F64:
-        return np.tanh(x)
+        return np.where(np.isnan(x), x, np.tanh(x))  # NaN: the input's own bits
     nan, ax, _ = _split_input(x)
     small = ax < _TANH_SMALL
     hi, lo, m = _exp_neg(2.0 * np.clip(ax, _TANH_SMALL, _CUT[dtype]), dtype)
@@ -373,11 +374,13 @@ def _make_loop(name, op):
             # one rounding, scaled by 2^m only at the end, so even where f'(x)
             # is subnormal a float64 gradient is rounded once
             g = _widen(g)
+            if dtype != _F64:  # float64 has 29+ bits to spare: one product is plenty
+                return y, _narrow(g * np.ldexp(qh + ql, m), dtype)
             p = g * qh  # the IEEE product: g = inf with f' = 0 gives NaN, flagged
             with np.errstate(all="ignore"):
                 c = _product_error(g, qh, p) + g * ql
                 c = np.where(np.isfinite(c), c, 0.0)  # |g| >= 2^995: skip the refinement
-            return y, _narrow(_ldexp(p, c, m, dtype), dtype)
+            return y, _ldexp(p, c, m, dtype)
     return loop
 
 
@@ -708,25 +711,7 @@ class _FallbackUfunc:
                         f"NotImplemented ({', '.join(type(f).__name__ for f in found)})")
 
 
-_SUFFIX = {"forward": "", "backward": "_backward", "fused": "_fwd_bwd"}
-
-
-def _ufunc_name(name, op, mode):
-    return name + _SUFFIX[op] + ("_fast" if mode == "fast" and op != "backward" else "")
-
-
-UFUNCS = {}
-for _name, _act in ACTIVATIONS.items():
-    for _op in OPS:
-        for _mode in MODES:
-            if _op == "backward" and _mode == "fast":
-                UFUNCS[(_name, _op, _mode)] = UFUNCS[(_name, _op, "accurate")]
-                continue
-            UFUNCS[(_name, _op, _mode)] = _FallbackUfunc(
-                _name, _op, _mode, _ufunc_name(_name, _op, _mode),
-                f"fastact {_ufunc_name(_name, _op, _mode)} (pure-NumPy fallback; "
-                f"{_act.formula}); see fastact.{_name}{_SUFFIX[_op]}")
-del _name, _act, _op, _mode
+UFUNCS = build_ufuncs(_FallbackUfunc, "pure-NumPy stand-in for the ufunc")
 
 
 def get_ufunc(name, op, mode):

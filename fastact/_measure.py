@@ -281,13 +281,15 @@ class ErrorStats:
 
     def within(self, bound):
         """True/False against a registry Bound, None if the bound states no figure."""
-        if bound is None or (bound.ulp is None and bound.rel is None):
+        if bound is None or (bound.ulp is None and bound.rel is None and bound.abs is None):
             return None
         ok = self.mismatched_nan == 0
         if bound.ulp is not None:
             ok &= self.max_ulp <= bound.ulp
         if bound.rel is not None:
             ok &= self.max_rel <= bound.rel
+        if bound.abs is not None:
+            ok &= self.max_abs <= bound.abs
         return bool(ok)
 
     def as_dict(self):

@@ -135,5 +135,32 @@ ACTIVATIONS = {
 }
 
 
+# public function name of each op: sigmoid, sigmoid_backward, sigmoid_fwd_bwd
+API_SUFFIX = {"forward": "", "backward": "_backward", "fused": "_fwd_bwd"}
+
+
+def ufunc_name(name, op, mode):
+    """__name__ of the ufunc behind (activation, op, mode): the public function's
+    name, with "_fast" for the fast mode (the backward has one mode)."""
+    return name + API_SUFFIX[op] + ("_fast" if mode == "fast" and op != "backward" else "")
+
+
+def build_ufuncs(make, what):
+    """{(name, op, mode): make(name, op, mode, ufunc_name, doc)} for every activation,
+    op and mode: the table each backend serves. The backward has no modes, so
+    both of its keys hold the same object."""
+    table = {}
+    for name, act in ACTIVATIONS.items():
+        for op in OPS:
+            for mode in MODES:
+                if op == "backward" and mode != MODES[0]:
+                    table[(name, op, mode)] = table[(name, op, MODES[0])]
+                    continue
+                uname = ufunc_name(name, op, mode)
+                doc = f"fastact {uname} {what} ({act.formula}); see fastact.{name}{API_SUFFIX[op]}"
+                table[(name, op, mode)] = make(name, op, mode, uname, doc)
+    return table
+
+
 def bound(name, op, mode, dtype):
     return ACTIVATIONS[name].bounds[(op, mode, str(dtype))]

@@ -4,7 +4,7 @@ import os
 import warnings
 
 from . import _core
-from ._registry import ACTIVATIONS, MODES, OPS
+from ._registry import ACTIVATIONS, build_ufuncs
 
 _forced = os.environ.get("FASTACT_ISA", "")
 if _forced and _forced not in _core.ISAS:
@@ -16,24 +16,7 @@ if set(_core.ACTIVATIONS) != set(ACTIVATIONS):
                       f"fastact/_registry.py disagree: {sorted(_core.ACTIVATIONS)} vs "
                       f"{sorted(ACTIVATIONS)}")
 
-_SUFFIX = {"forward": "", "backward": "_backward", "fused": "_fwd_bwd"}
-
-
-def _ufunc_name(name, op, mode):
-    return name + _SUFFIX[op] + ("_fast" if mode == "fast" and op != "backward" else "")
-
-
-UFUNCS = {}
-for _name, _act in ACTIVATIONS.items():
-    for _op in OPS:
-        for _mode in MODES:
-            if _op == "backward" and _mode == "fast":
-                UFUNCS[(_name, _op, _mode)] = UFUNCS[(_name, _op, "accurate")]
-                continue
-            UFUNCS[(_name, _op, _mode)] = _core.make_ufunc(
-                _name, _op, _mode, _ufunc_name(_name, _op, _mode),
-                f"fastact {_ufunc_name(_name, _op, _mode)} ufunc ({_act.formula}); "
-                f"see fastact.{_name}{_SUFFIX[_op]}")
+UFUNCS = build_ufuncs(_core.make_ufunc, "ufunc")
 
 
 def get_ufunc(name, op, mode):

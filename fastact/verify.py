@@ -169,6 +169,8 @@ def _row(act, op, mode, dtype, label, stats, ymismatch):
         ok = False
     if bound is not None and bound.ulp is None and bound.rel is not None:
         worst = stats.worst_rel
+    elif bound is not None and bound.ulp is None and bound.abs is not None:
+        worst = stats.worst_abs
     else:
         worst = stats.worst_ulp
     fig = []
@@ -176,6 +178,8 @@ def _row(act, op, mode, dtype, label, stats, ymismatch):
         fig.append(f"{bound.ulp:g} ulp")
     if bound is not None and bound.rel is not None:
         fig.append(f"rel {bound.rel:g}")
+    if bound is not None and bound.abs is not None:
+        fig.append(f"abs {bound.abs:g}")
     return {
         "function": act.name, "op": "forward" if op == "forward" else "fused grad",
         "mode": mode, "dtype": dtype, "reference": label, "count": stats.count,
