@@ -22,9 +22,11 @@ compiled backend.
 Precision (measured against long double / float64 references by
 tests/test_fallback.py; max error in ulps of the result dtype):
   forward and fused: every input is widened to float64, computed there and
-  rounded once. float16/float32: within 0.5 ulp (+ about 2^-25, next to a
-  rounding midpoint), correctly rounded in practice, for both activations, the
-  forward and the fused gradient. float64 (the same formulas, with pairs):
+  rounded once. float16/float32: the plain formulas below with np.exp (and
+  np.tanh for the tanh forward) in float64 are good to ~2^-50, so the results
+  are within 0.5 ulp (+ about 2^-25, next to a rounding midpoint): correctly
+  rounded in practice, forward and fused gradient alike. float64 (the same
+  formulas, carried as pairs):
     sigmoid: y = 1/(1+e) (x >= 0) or e/(1+e) (x < 0), e = exp(-|x|). exp(-|x|)
       comes as a pair good to 2^-58 (a table of 2^(-j/32) and expm1 of a tiny
       remainder), 1 + e is an exact pair, the quotient is corrected with
@@ -54,6 +56,9 @@ round to 0 are made an exact 0 before any cast or scaling; the internal
 products of the corrected quotients run with underflow ignored. The final
 products with grad_output follow IEEE as any NumPy product does: g = inf times
 a zero derivative gives NaN and the invalid flag, in the backward formula too.
+(The fused product is formed before the final rounding, so g = inf gives inf
+wherever f'(x) is not 0 in float64, even where f'(x) alone would round to 0 in
+the result dtype; the compiled kernels give NaN there.)
 """
 import warnings
 
@@ -229,6 +234,11 @@ def _sigmoid_core(x, dtype, fused):
         # still exactly 1: 1/(1 + e) with e < 2^-57.)
         ax = np.where(~neg & (ax > _SIGMOID_ONE), np.inf, ax)
     hi, lo, m = _exp_neg(ax, dtype)
+    if dtype != _F64:
+        # float64 carries 29+ bits beyond a float32 result: plain formulas do
+        d = 1.0 + hi
+        y = np.where(nan, x, np.where(neg, hi, 1.0) / d)
+        return y if not fused else (y, np.where(nan, np.nan, hi / (d * d)), 0.0, 0)
     dh, dl = _one_plus(*_scaled(hi, lo, m))
     with np.errstate(under="ignore"):
         qh, ql = _div_pair(np.where(neg, hi, 1.0), np.where(neg, lo, 0.0), dh, dl)
@@ -289,11 +299,15 @@ def _tanh_fused(x, dtype):
     """(tanh(x), tanh'(x)), tanh' = 4 e2 / (1 + e2)^2, e2 = exp(-2|x|)."""
     nan, ax, _ = _split_input(x)
     hi, lo, m = _exp_neg(2.0 * np.minimum(ax, _CUT[dtype]), dtype)
+    y = _tanh_forward(x, dtype)
+    if dtype != _F64:  # plain formula, as for sigmoid
+        d = 1.0 + hi
+        return y, np.where(nan, np.nan, hi / (d * d)), 0.0, 2
     dh, dl = _one_plus(*_scaled(hi, lo, m))
     with np.errstate(under="ignore"):
         ah, al = _div_pair(hi, lo, dh, dl)
         qh, ql = _div_pair(ah, al, dh, dl)
-    return _tanh_forward(x, dtype), np.where(nan, np.nan, qh), np.where(nan, 0.0, ql), m + 2
+    return y, np.where(nan, np.nan, qh), np.where(nan, 0.0, ql), m + 2
 
 
 def _tanh_backward(g, y):
