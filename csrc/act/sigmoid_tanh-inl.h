@@ -177,13 +177,14 @@ FA_INLINE VT FN(tanh_lut)(VT x) {
     static const float *const q[] = {FA_TANH_LUT_C2, FA_TANH_LUT_C3, FA_TANH_LUT_C4,
                                      FA_TANH_LUT_C5, FA_TANH_LUT_C6, FA_TANH_LUT_C7};
     VT sign = V(and)(x, S(-0.0));
-    VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
+    VT x0 = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
+    VT ax = V(max)(x0, S(FA_TANH_LUT_MIN_f32)); /* keeps subnormals out of the arithmetic */
     VT t = V(sub)(ax, V(clear_low_bits)(ax, 22));
     VT p = V(lut32)(q[5], ax, 22);
     for (int i = 4; i >= 0; --i) p = V(fma)(p, t, V(lut32)(q[i], ax, 22));
     VT u = V(fma)(V(mul)(t, t), p, V(lut32)(FA_TANH_LUT_C0L, ax, 22));
     VT y = V(add)(V(lut32)(FA_TANH_LUT_C0H, ax, 22), V(fma)(V(lut32)(FA_TANH_LUT_C1, ax, 22), t, u));
-    y = V(select)(V(lt)(ax, S(FA_TANH_LUT_MIN_f32)), ax, y);
+    y = V(select)(V(lt)(x0, S(FA_TANH_LUT_MIN_f32)), x0, y);
     return FN(nan_through)(x, V(or)(y, sign));
 }
 #else
@@ -216,7 +217,8 @@ FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
     VT axs = V(max)(ax, S(C(FA_TINY)));
     VT s = V(mul)(axs, axs);
     VT q = FN(recip)(FA_HORNER(s, C(FA_TANHF_Q)));
-    VT y = V(min)(V(mul)(V(mul)(ax, FA_HORNER(s, C(FA_TANHF_P))), q), S(1));
+    VT y = V(min)(V(mul)(V(mul)(axs, FA_HORNER(s, C(FA_TANHF_P))), q), S(1));
+    y = V(select)(V(lt)(ax, S(C(FA_TINY))), ax, y);          /* tanh(x) == x */
     y = V(select)(V(lt)(ax, S(C(FA_TANH_SAT))), y, S(1)); /* the float result is 1 */
     return FN(nan_through)(x, V(or)(y, sign));
 }
