@@ -10,7 +10,9 @@
  *   to one rounding. The fused gradient is e / (1 + e)^2 as one corrected
  *   quotient by the squared pair (math/div-inl.h): full relative accuracy in
  *   both tails, about one rounding.
- *   tanh: |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
+ *   tanh, float32 on AVX-512 and the scalar path: 32 interval polynomials read
+ *   from tables held in registers (FN(tanh_lut) below). Elsewhere, and float64:
+ *   |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
  *   err 2.4e-9 on [0, 0.5625]; float64: the Cephes rational x + x^3 P(x^2)/Q(x^2),
  *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
  *   measured with mpmath); |x| >= T: y = 1 - 2a, a = e2 / (1 + e2) as above, so
@@ -25,10 +27,12 @@
  *   sigmoid: exp with a degree-5 polynomial rounded to one value, 1/d by the
  *   reciprocal estimate and Newton steps; subnormal results flush to 0.
  *   tanh: x P(x^2) / Q(x^2), P and Q of degree 4 (tools/fit.py: max rel err
- *   6.0e-8 on [0, 9.125]), min(y, 1); fused derivative 1 - y^2 (absolute error
- *   about 1e-7 near saturation, where the accurate mode keeps relative accuracy).
- * Special values: NaN in gives the same NaN out (masked to 0 while computing, so
- * no invalid flag); +-inf saturate; tanh keeps the sign of -0.0.
+ *   6.0e-8 on [0, 9.125]), exactly 1 from 9.010914 on; fused derivative 1 - y^2
+ *   (absolute error up to 7.3e-7 near saturation, where the accurate mode keeps
+ *   relative accuracy).
+ * Special values: NaN in gives that NaN out, quieted (NaN lanes are found on the
+ * bit pattern and clamped by integer ops, so even signalling NaNs raise no flag);
+ * +-inf give the exact limits; tanh keeps the sign of -0.0.
  * Backward from the output follows torch's operation order exactly:
  * (g * (1 - y)) * y and g * (1 - y * y), so it is the same on every ISA.
  * Measured errors: see fastact/_registry.py (python -m fastact.verify).
@@ -62,14 +66,10 @@ static const double FA_TANH_P_f64[] = {-1.61468768441708447952E3, -9.92877231001
 static const double FA_TANH_Q_f64[] = {4.84406305325125486048E3, 2.23548839060100448583E3,
                                        1.12811678491632931402E2, 1.0};
 /* Fast tanh rational, float32 fit (tools/fit.py), also used for float64 fast mode. */
-static const float FA_TANHF_P_f32[] = {0x1p+0f, 0x1.11dfdep-3f, 0x1.c8e3fp-9f, 0x1.57102p-16f,
-                                       0x1.c3367p-27f};
-static const float FA_TANHF_Q_f32[] = {0x1p+0f, 0x1.de4538p-2f, 0x1.a75ba6p-6f, 0x1.56d87ap-12f,
-                                       0x1.9c9ac4p-21f};
-static const double FA_TANHF_P_f64[] = {0x1p+0, 0x1.11dfdep-3, 0x1.c8e3fp-9, 0x1.57102p-16,
-                                        0x1.c3367p-27};
-static const double FA_TANHF_Q_f64[] = {0x1p+0, 0x1.de4538p-2, 0x1.a75ba6p-6, 0x1.56d87ap-12,
-                                        0x1.9c9ac4p-21};
+#define FA_TANHF_P_COEFFS 0x1p+0, 0x1.11dfdep-3, 0x1.c8e3fp-9, 0x1.57102p-16, 0x1.c3367p-27
+#define FA_TANHF_Q_COEFFS 0x1p+0, 0x1.de4538p-2, 0x1.a75ba6p-6, 0x1.56d87ap-12, 0x1.9c9ac4p-21
+static const float FA_TANHF_P_f32[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f32[] = {FA_TANHF_Q_COEFFS};
+static const double FA_TANHF_P_f64[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f64[] = {FA_TANHF_Q_COEFFS};
 #endif
 
 
