@@ -27,7 +27,7 @@ static float half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
     float f;
     if (e == 0x1f)
-        bits = sign | 0x7f800000u | (m << 13);
+        bits = sign | 0x7f800000u | (m << 13) | (m ? 0x400000u : 0u); /* NaNs quieted */
     else if (e != 0)
         bits = sign | ((e + 112u) << 23) | (m << 13);
     else {

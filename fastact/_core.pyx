@@ -6,7 +6,8 @@ loop fa_ufunc_loop; the loop data says which activation, op and mode. NumPy
 releases the GIL around the loop (no object arrays are involved).
 """
 cimport numpy as cnp
-from libc.stdlib cimport malloc
+from libc.stdlib cimport free, malloc
+from libc.string cimport strdup
 
 import numpy as np
 
@@ -116,7 +117,11 @@ def make_ufunc(str act, str op, str mode, str name, str doc):
     cdef void **data = <void **>malloc(3 * sizeof(void *))
     cdef char *types = <char *>malloc(3 * nargs)
     cdef fa_loop_data *ld = <fa_loop_data *>malloc(3 * sizeof(fa_loop_data))
-    if funcs == NULL or data == NULL or types == NULL or ld == NULL:
+    # NumPy keeps the name and doc pointers too: they must outlive the ufunc.
+    cdef char *cname = strdup(name.encode())
+    cdef char *cdoc = strdup(doc.encode())
+    if not (funcs and data and types and ld and cname and cdoc):
+        free(funcs); free(data); free(types); free(ld); free(cname); free(cdoc)
         raise MemoryError()
     for i in range(3):
         ld[i].act = <fa_act><int>ACTIVATIONS.index(act)
@@ -128,17 +133,5 @@ def make_ufunc(str act, str op, str mode, str name, str doc):
         data[i] = &ld[i]
         for j in range(nargs):
             types[i * nargs + j] = NPY_TYPES[i]
-    # NumPy keeps the name and doc pointers: they must outlive the ufunc.
-    cdef bytes bname = name.encode(), bdoc = doc.encode()
-    cdef char *cname = <char *>malloc(len(bname) + 1)
-    cdef char *cdoc = <char *>malloc(len(bdoc) + 1)
-    if cname == NULL or cdoc == NULL:
-        raise MemoryError()
-    for i in range(len(bname)):
-        cname[i] = bname[i]
-    cname[len(bname)] = 0
-    for i in range(len(bdoc)):
-        cdoc[i] = bdoc[i]
-    cdoc[len(bdoc)] = 0
     return cnp.PyUFunc_FromFuncAndData(funcs, data, types, 3, nin, nout,
                                        cnp.PyUFunc_None, cname, cdoc, 0)

@@ -7,8 +7,9 @@ load if the two disagree.
 
 Error bounds are measured, not guessed: `python -m fastact.verify` reproduces
 them (max over a strided sweep of float32 bit patterns, or every float32 with
---exhaustive; float64 over 10^6 samples against mpmath). The test tolerances
-are these bounds, so a kernel that gets worse fails its tests.
+--exhaustive; float64 over 10^6 samples against long double, 10^4 of them
+also against mpmath). The test tolerances are these bounds, so a kernel that
+gets worse fails its tests.
 """
 from dataclasses import dataclass, field
 

@@ -6,6 +6,8 @@ import warnings
 from . import _core
 from ._registry import ACTIVATIONS, build_ufuncs
 
+# Choose the ISA now, while the GIL is held: the loops read it without it.
+_core.get_isa()
 _forced = os.environ.get("FASTACT_ISA", "")
 if _forced and _forced not in _core.ISAS:
     warnings.warn(f"fastact: FASTACT_ISA={_forced!r} is not one of {', '.join(_core.ISAS)}; "

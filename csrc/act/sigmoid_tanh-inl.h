@@ -57,8 +57,6 @@
 #define FA_TANH_FUSED_XMAX_f64 374.0
 #define FA_TANH_SAT_f32 0x1.205968p+3f /* 9.010914: first float whose tanh rounds to 1 */
 #define FA_TANH_SAT_f64 0x1.30fc1931f09cap+4 /* 19.0615 */
-#define FA_TANHF_XMAX_f32 9.125f
-#define FA_TANHF_XMAX_f64 19.5
 static const float FA_TANH_Q_f32[] = {-0x1.555548p-2f, 0x1.110c72p-3f, -0x1.b90946p-5f,
                                       0x1.582fbp-6f, -0x1.95001cp-8f};
 static const double FA_TANH_P_f64[] = {-1.61468768441708447952E3, -9.92877231001918586564E1,
@@ -213,7 +211,7 @@ FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
     VT sign = V(and)(x, S(-0.0));
-    VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANHF_XMAX)));
+    VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
     VT axs = V(max)(ax, S(C(FA_TINY)));
     VT s = V(mul)(axs, axs);
     VT q = FN(recip)(FA_HORNER(s, C(FA_TANHF_Q)));

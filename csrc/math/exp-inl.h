@@ -35,8 +35,10 @@ FA_INLINE void FN(exp_neg_pair)(VT a, int full, int b, VT *hi, VT *lo) {
     VT k, n;
     VT t = FN(exp_reduce)(a, &k, &n);
     VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
-    VT s = V(pow2)(b ? V(add)(k, S(b)) : k), s2 = S(1);
-    if (full) {
+    VT s, s2 = S(1);
+    if (!full) {
+        s = V(pow2)(b ? V(add)(k, S(b)) : k);
+    } else {
 #if FA_HAS_SCALEF
         s = V(scalef)(S(1 << b), n);
 #else

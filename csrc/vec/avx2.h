@@ -61,7 +61,7 @@ FA_INLINE vf32 vf32_abs_clamp(vf32 a, vf32 lo, vf32 hi) {
     return _mm256_castsi256_ps(_mm256_min_epi32(ax, _mm256_castps_si256(hi)));
 }
 FA_INLINE vf64 vf64_abs_clamp(vf64 a, vf64 lo, vf64 hi) {
-    vf64 m = _mm256_or_pd(_mm256_set1_pd(-0.0), _mm256_cmp_pd(a, a, _CMP_UNORD_Q));
+    vf64 m = _mm256_or_pd(_mm256_set1_pd(-0.0), vf64_isnan(a));
     return _mm256_min_pd(_mm256_max_pd(_mm256_andnot_pd(m, a), lo), hi);
 }
 FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return _mm256_or_ps(a, b); }

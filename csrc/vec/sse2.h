@@ -35,18 +35,26 @@ FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) {
     return _mm_sub_pd(_mm_setzero_pd(), _mm_add_pd(_mm_mul_pd(a, b), c));
 }
 
-/* cmplt signals on NaN, so lt is only used on NaN-free data. isnan is an
- * integer test for float32 (quiet for signalling NaNs); float64 has no 64-bit
- * integer compare in SSE2 and uses cmpunord (quiet for quiet NaNs). */
+/* cmplt signals on NaN, so lt is only used on NaN-free data. isnan compares
+ * bit patterns with integer ops, so even signalling NaNs raise no flag; float64
+ * has no 64-bit integer compare in SSE2: its high and low words are compared
+ * separately (NaN: high > 0x7ff00000, or equal with a nonzero low word). */
 FA_INLINE mf32 vf32_isnan(vf32 a) {
     __m128i ax = _mm_castps_si128(_mm_andnot_ps(_mm_set1_ps(-0.0f), a));
     return _mm_castsi128_ps(_mm_cmpgt_epi32(ax, _mm_set1_epi32(0x7f800000)));
+}
+FA_INLINE mf64 vf64_isnan(vf64 a) {
+    __m128i ax = _mm_castpd_si128(_mm_andnot_pd(_mm_set1_pd(-0.0), a));
+    __m128i inf = _mm_set1_epi32(0x7ff00000);
+    __m128i gt = _mm_shuffle_epi32(_mm_cmpgt_epi32(ax, inf), _MM_SHUFFLE(3, 3, 1, 1));
+    __m128i eq = _mm_shuffle_epi32(_mm_cmpeq_epi32(ax, inf), _MM_SHUFFLE(3, 3, 1, 1));
+    __m128i lo0 = _mm_shuffle_epi32(_mm_cmpeq_epi32(ax, _mm_setzero_si128()), _MM_SHUFFLE(2, 2, 0, 0));
+    return _mm_castsi128_pd(_mm_or_si128(gt, _mm_andnot_si128(lo0, eq)));
 }
 FA_INLINE vf32 vf32_quiet(vf32 a) { return _mm_or_ps(a, _mm_castsi128_ps(_mm_set1_epi32(0x400000))); }
 FA_INLINE vf64 vf64_quiet(vf64 a) {
     return _mm_or_pd(a, _mm_castsi128_pd(_mm_set1_epi64x(0x8000000000000)));
 }
-FA_INLINE mf64 vf64_isnan(vf64 a) { return _mm_cmpunord_pd(a, a); }
 FA_INLINE mf32 vf32_lt(vf32 a, vf32 b) { return _mm_cmplt_ps(a, b); }
 FA_INLINE mf64 vf64_lt(vf64 a, vf64 b) { return _mm_cmplt_pd(a, b); }
 FA_INLINE mf32 vf32_signmask(vf32 a) {
@@ -62,13 +70,13 @@ FA_INLINE vf32 vf32_select(mf32 m, vf32 t, vf32 f) {
 FA_INLINE vf64 vf64_select(mf64 m, vf64 t, vf64 f) {
     return _mm_or_pd(_mm_and_pd(m, t), _mm_andnot_pd(m, f));
 }
-/* min(max(|a|, lo), hi), NaN lanes to 0 first: cmplt/min/max signal on NaN. */
+/* min(max(|a|, lo), hi), NaN lanes to 0 first (min/max signal on NaN). */
 FA_INLINE vf32 vf32_abs_clamp(vf32 a, vf32 lo, vf32 hi) {
-    vf32 ax = _mm_andnot_ps(_mm_or_ps(_mm_set1_ps(-0.0f), _mm_cmpunord_ps(a, a)), a);
+    vf32 ax = _mm_andnot_ps(_mm_or_ps(_mm_set1_ps(-0.0f), vf32_isnan(a)), a);
     return _mm_min_ps(_mm_max_ps(ax, lo), hi);
 }
 FA_INLINE vf64 vf64_abs_clamp(vf64 a, vf64 lo, vf64 hi) {
-    vf64 ax = _mm_andnot_pd(_mm_or_pd(_mm_set1_pd(-0.0), _mm_cmpunord_pd(a, a)), a);
+    vf64 ax = _mm_andnot_pd(_mm_or_pd(_mm_set1_pd(-0.0), vf64_isnan(a)), a);
     return _mm_min_pd(_mm_max_pd(ax, lo), hi);
 }
 FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return _mm_or_ps(a, b); }
