@@ -11,10 +11,12 @@ import pytest
 
 import fastact
 import reference as R
-from conftest import ALL_ISAS, NAMES, SUPPORTED_ISAS, backward, bound, fwd_bwd, forward, \
-    needs_compiled, using_isa
+from conftest import ALL_ISAS, NAMES, SUPPORTED_ISAS, backward, bound, compiled_only, fwd_bwd, \
+    forward, needs_compiled, using_isa
 
-pytestmark = needs_compiled
+pytestmark = [needs_compiled, compiled_only(
+    "SIMD dispatch (FASTACT_ISA, set_isa, show_config's SIMD path) exists only in the compiled "
+    "backend")]
 
 # The directory holding the fastact these tests import (the installed package, or
 # a checkout with the extension built in place), so that subprocesses test it too.

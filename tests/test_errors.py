@@ -1,13 +1,14 @@
 """Bad inputs fail with the exception numpy's own ufuncs raise, and leave a
-given output untouched; bad modes and ISA names are refused clearly."""
+given output untouched; bad modes and ISA names are refused clearly. On both
+backends, through the public functions (ISA names: the compiled one only)."""
 import numpy as np
 import pytest
 
 import fastact
-from conftest import NAMES, backward, fwd_bwd, forward, needs_compiled
+from conftest import NAMES, backward, compiled_only, fwd_bwd, forward
 from fastact._registry import MODES
 
-pytestmark = needs_compiled
+pytestmark = pytest.mark.usefixtures("backend")
 
 BAD_INPUTS = {
     "object": lambda: np.array([1.0, 2.0, 3.0], dtype=object),
@@ -121,6 +122,7 @@ def test_mode_is_keyword_only(name):
         forward(name)(np.ones(3), None, "fast")
 
 
+@compiled_only("ISA switching: the fallback has no ISAs")
 def test_set_isa_rejects_unknown_names():
     from fastact import _ufuncs
     before = _ufuncs.get_isa()
@@ -133,6 +135,7 @@ def test_set_isa_rejects_unknown_names():
         _ufuncs.isa_supported("nonsense")
 
 
+@compiled_only("ISA switching: the fallback has no ISAs")
 def test_set_isa_rejects_levels_this_cpu_lacks():
     from fastact import _ufuncs
     missing = [i for i in _ufuncs.ISAS if not _ufuncs.isa_supported(i)]

@@ -1,16 +1,17 @@
 """Special values: signed zeros, infinities, NaN, subnormals, huge magnitudes,
 the registry's probe points, the range of the outputs, subnormal results and
-floating-point flags, on every ISA and in every mode."""
+floating-point flags, on both backends (every ISA of the compiled one) and in
+every mode."""
 import warnings
 
 import numpy as np
 import pytest
 
+import fastact
 import reference as R
-from conftest import NAMES, SUPPORTED_ISAS, backward, bound, fwd_bwd, forward, \
-    needs_compiled, using_isa
+from conftest import NAMES, backward, bound, fwd_bwd, forward, isas, using_isa
 
-pytestmark = needs_compiled
+pytestmark = pytest.mark.usefixtures("backend")
 
 DTYPES = [np.float16, np.float32, np.float64]
 DTYPE_IDS = ["float16", "float32", "float64"]
@@ -42,16 +43,22 @@ def all_ops(name, mode):
 
 # ---- zeros, infinities, NaN ------------------------------------------------------
 
+def on_path(isa):
+    """The code path a result came from, for messages."""
+    return f"on {isa}" if isa is not None else f"on the {fastact.backend} backend"
+
+
 def _check_against_reference(name, op, mode, x, got, isa):
     """got (forward, or the gradient with grad_output 1) within the registry bound;
-    float16 (computed in float32, rounded once): equal to that."""
-    what = f"{name} {op} {mode} {got.dtype} on {isa}"
+    float16 (no bound of its own): equal to the backend's wider result rounded
+    once, float32 in the compiled kernels, float64 in the fallback."""
+    what = f"{name} {op} {mode} {got.dtype} {on_path(isa)}"
     if got.dtype == np.float16:
-        x32 = x.astype(np.float32)
+        wide = x.astype(np.float32 if fastact.backend == "compiled" else np.float64)
         if op == "forward":
-            expected = forward(name)(x32, mode=mode)
+            expected = forward(name)(wide, mode=mode)
         else:
-            expected = fwd_bwd(name)(x32, np.ones_like(x32), mode=mode)[1]
+            expected = fwd_bwd(name)(wide, np.ones_like(wide), mode=mode)[1]
         expected = expected.astype(np.float16)
         assert np.array_equal(got, expected, equal_nan=True), f"{what}: {got!r} vs {expected!r}"
         return
@@ -65,7 +72,7 @@ def check_exact_or_bound(name, op, mode, x, got, exact, isa):
     exact = np.broadcast_to(np.asarray(exact, got.dtype), got.shape)
     if mode == "accurate":
         same = (got == exact) & (np.signbit(got) == np.signbit(exact))
-        assert same.all(), (f"{name} {op} accurate {got.dtype} on {isa} at x = {x!r}: "
+        assert same.all(), (f"{name} {op} accurate {got.dtype} {on_path(isa)} at x = {x!r}: "
                             f"got {got!r}, expected {exact!r}")
     else:
         _check_against_reference(name, op, mode, x, got, isa)
@@ -102,11 +109,11 @@ def test_infinities(dtype, isa, mode):
     assert not np.signbit(forward("sigmoid")(x, mode=mode)[1]), "sigmoid(-inf) is -0.0"
 
 
-def test_fast_mode_reaches_the_limits_at_infinity():
+def test_fast_mode_reaches_the_limits_at_infinity(backend):
     """Within the relative bound is not enough at +-inf: the limit is representable,
     and a gradient that never vanishes is visible to users."""
     wrong = []
-    for isa in SUPPORTED_ISAS:
+    for isa in isas(backend):
         with using_isa(isa):
             for dtype in (np.float32, np.float64):
                 x = np.array([np.inf, -np.inf], dtype)
@@ -114,7 +121,7 @@ def test_fast_mode_reaches_the_limits_at_infinity():
                     y, g = fwd_bwd(name)(x, np.ones_like(x), mode="fast")
                     yf = forward(name)(x, mode="fast")
                     if not (np.array_equal(yf, lim) and np.array_equal(y, lim) and (g == 0).all()):
-                        wrong.append(f"{name} fast {np.dtype(dtype).name} on {isa}: "
+                        wrong.append(f"{name} fast {np.dtype(dtype).name} {on_path(isa)}: "
                                      f"y = {[float(v).hex() for v in yf]}, gradient {g!r}")
     assert not wrong, "\n".join(wrong)
 
@@ -231,10 +238,10 @@ def _probe_grad_params():
 
 
 @pytest.mark.parametrize("name,mode,dtype", _probe_grad_params())
-def test_registry_probes_gradient(name, mode, dtype):
+def test_registry_probes_gradient(name, mode, dtype, backend):
     """The fused gradient at the probes, on every ISA, within the registry bound."""
     x = _probe_points(name, np.dtype(dtype).type)
-    for isa in SUPPORTED_ISAS:
+    for isa in isas(backend):
         with using_isa(isa):
             _, g = fwd_bwd(name)(x, np.ones_like(x), mode=mode)
             _check_against_reference(name, "fused", mode, x, g, isa)
@@ -296,7 +303,7 @@ def test_sigmoid_accurate_subnormal_results(dtype, isa):
     assert (ref < np.finfo(dtype).smallest_normal).all()
     b = bound("sigmoid", "forward", "accurate", dtype)
     err = R.ulp_error(y, ref, dtype)
-    assert err.max() <= b.ulp, f"sigmoid on {isa}: {R.worst(x, err, y, ref, 'ulp error')}"
+    assert err.max() <= b.ulp, f"sigmoid {on_path(isa)}: {R.worst(x, err, y, ref, 'ulp error')}"
     nonzero = ref >= np.finfo(dtype).smallest_subnormal
     assert (y[nonzero] > 0).all(), f"flushed to 0 at x = {x[nonzero & (y == 0)][:5]!r}"
 
@@ -347,7 +354,7 @@ def test_no_floating_point_warnings(name, dtype, isa, mode):
                 try:
                     op(x, g)
                 except (FloatingPointError, RuntimeWarning) as exc:
-                    pytest.fail(f"{name} {label} {mode} on {isa} raised {exc!r} for "
+                    pytest.fail(f"{name} {label} {mode} {on_path(isa)} raised {exc!r} for "
                                 f"x = {x!r}, grad_output = {g!r}")
 
 
@@ -392,10 +399,11 @@ def _underflow_params():
 
 
 @pytest.mark.parametrize("name,mode,dtype", _underflow_params())
-def test_no_underflow_where_results_are_normal(name, mode, dtype):
+def test_no_underflow_where_results_are_normal(name, mode, dtype, backend):
     """fastact.h: kernels raise no flag "except underflow where the true result is
-    subnormal". The forward on every ISA, over a sweep where the reference result
-    is a normal number (or an exact 0 from x = 0)."""
+    subnormal" (and so does the fallback, fastact/_fallback.py). The forward on
+    every ISA, over a sweep where the reference result is a normal number (or an
+    exact 0 from x = 0)."""
     if dtype == "float32":
         x = R.float32_sweep(step=509)
         fi = np.finfo(np.float32)
@@ -408,11 +416,11 @@ def test_no_underflow_where_results_are_normal(name, mode, dtype):
     x = np.sort(x[(np.abs(ref) >= np.finfo(dtype).smallest_normal) | (x == 0)])
     f = forward(name)
     failures = []
-    for isa in SUPPORTED_ISAS:
+    for isa in isas(backend):
         with using_isa(isa), np.errstate(all="raise"):
             try:
                 f(x, mode=mode)
             except FloatingPointError as exc:
                 bad = _flagged(lambda v: f(v, mode=mode), x)
-                failures.append(f"{isa}: {exc}: {_describe(bad)}")
+                failures.append(f"{on_path(isa)}: {exc}: {_describe(bad)}")
     assert not failures, f"{name} {mode} {dtype}:\n" + "\n".join(failures)

@@ -1,15 +1,16 @@
 """The public functions behave like numpy ufuncs (np.tanh is the model):
 broadcasting, out= and in-place use, where=, dtype resolution, 0-d, empty and
 Python inputs, every memory layout, __array_ufunc__ dispatch; and the results
-do not depend on the length, the offset, the layout or in-place use."""
+do not depend on the length, the offset, the layout or in-place use. On both
+backends (every ISA of the compiled one), through the public functions."""
 import numpy as np
 import pytest
 
 import fastact
-from conftest import NAMES, backward, fwd_bwd, forward, needs_compiled, ufunc
+from conftest import NAMES, backward, compiled_only, fwd_bwd, forward, ufunc
 from fastact._registry import MODES, OPS
 
-pytestmark = needs_compiled
+pytestmark = pytest.mark.usefixtures("backend")
 
 FLOATS = [np.float16, np.float32, np.float64]
 FLOAT_IDS = ["float16", "float32", "float64"]
@@ -75,6 +76,8 @@ def as_tuple(r):
 
 # ---- the ufunc objects ------------------------------------------------------------------
 
+@compiled_only("the fallback's stand-ins are not np.ufunc instances (their nin, nout, types "
+               "and names are checked in test_fallback.py)")
 def test_every_op_is_a_numpy_ufunc():
     from fastact import _ufuncs
     expected_args = {"forward": (1, 1), "backward": (2, 1), "fused": (2, 2)}
@@ -99,8 +102,15 @@ def test_public_functions_call_the_ufuncs(name, mode):
     assert_same_bits(backward(name)(g, y), ufunc(name, "backward")(g, y), "backward")
     for a, b in zip(fwd_bwd(name)(x, g, mode=mode), ufunc(name, "fused", mode)(x, g)):
         assert_same_bits(a, b, "fused")
-    if mode == "fast":
-        assert not same_bits(y, forward(name)(x, mode="accurate")), "fast mode = accurate"
+
+
+@compiled_only("the fallback's fast mode runs the accurate formulas (far inside the fast "
+               "bounds), so its results equal accurate mode's")
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_mode_is_not_the_accurate_mode(name):
+    x = values(100)
+    assert not same_bits(forward(name)(x, mode="fast"), forward(name)(x, mode="accurate")), (
+        "fast mode = accurate")
 
 
 def test_alias_is_the_same_function():
@@ -209,6 +219,8 @@ def test_dtype_preserved(name, dtype, mode):
     assert y.dtype == dtype and gx.dtype == dtype
 
 
+@compiled_only("the compiled kernels compute float16 in float32 and round once (so float16 "
+               "is double-rounded); the fallback computes it in float64")
 @pytest.mark.parametrize("name", NAMES)
 def test_float16_is_the_float32_result_rounded_once(name, mode, isa):
     """Every float16 value: computed in float32, rounded to float16 once."""
