@@ -368,11 +368,35 @@ def _blockwise(fn, x, out_dtypes):
     return outs
 
 
+def _nan_lanes(x):
+    """The NaN lanes of x, found on the bit patterns (so a signalling NaN raises
+    no flag), x with them set to 0, and those NaNs with the quiet bit set."""
+    x = np.asarray(x)
+    u = np.dtype(f"u{x.dtype.itemsize}")
+    bits = x.view(u)
+    inf = np.array(np.inf, x.dtype).view(u)
+    nan = (bits & u.type(np.iinfo(u).max >> 1)) > inf
+    quiet = (bits | u.type(1 << (np.finfo(x.dtype).nmant - 1))).view(x.dtype)
+    return nan, np.where(nan, np.zeros((), x.dtype), x), quiet
+
+
+def _nan_through(x, compute):
+    """compute(x) on x with NaN lanes zeroed; those lanes of every output get the
+    input NaN, quieted, as the compiled kernels do."""
+    nan, clean, quiet = _nan_lanes(x)
+    outs = compute(clean)
+    if nan.any():
+        for o in outs:
+            np.copyto(o, quiet, where=nan)
+    return outs
+
+
 def _make_loop(name, op):
     forward, fused, backward = _MATH[name]
     if op == "forward":
         def loop(dtype, x):
-            return _blockwise(lambda b: (_narrow(forward(b, dtype), dtype),), x, (dtype,))
+            return _nan_through(x, lambda xc: _blockwise(
+                lambda b: (_narrow(forward(b, dtype), dtype),), xc, (dtype,)))
     elif op == "backward":
         def loop(dtype, g, y):
             if dtype == _F16:  # like the compiled loop: float16 computed in float32
@@ -380,6 +404,9 @@ def _make_loop(name, op):
             return (np.asarray(backward(g, y)),)
     else:
         def loop(dtype, x, g):
+            return _nan_through(x, lambda xc: fused_loop(dtype, xc, g))
+
+        def fused_loop(dtype, x, g):
             def both(b):
                 y, qh, ql, m = fused(b, dtype)
                 return _narrow(y, dtype), qh, ql, m

@@ -129,7 +129,7 @@ def pytest_generate_tests(metafunc):
     not once per ISA) for every test that uses either."""
     if "backend" not in metafunc.fixturenames:  # the closure: `isa` requests `backend`
         return
-    compiled_only_ = metafunc.definition.get_closest_marker("compiled_only") is not None
+    only_compiled = metafunc.definition.get_closest_marker("compiled_only") is not None
     marks = _compiled_marks()
     if "isa" in metafunc.fixturenames:
         names = ("backend", "isa")
@@ -140,13 +140,13 @@ def pytest_generate_tests(metafunc):
         names = "backend"
         compiled = [pytest.param("compiled", id="compiled", marks=marks)]
         python = [pytest.param("python", id="python")]
-    metafunc.parametrize(names, compiled + ([] if compiled_only_ else python), indirect=True)
+    metafunc.parametrize(names, compiled + ([] if only_compiled else python), indirect=True)
 
 
 @pytest.fixture
 def backend(request):
-    """"compiled" or "python": the public functions dispatch to that backend
-    for the duration of the test (parametrized in pytest_generate_tests)."""
+    """The backend, "compiled" or "python", that the public functions dispatch
+    to for the duration of the test (parametrized in pytest_generate_tests)."""
     with using_backend(request.param):
         yield request.param
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import reference as R
-from conftest import NAMES, SUPPORTED_ISAS, backward, bound, fwd_bwd, forward, compiled_only, \
+from conftest import NAMES, SUPPORTED_ISAS, backward, bound, compiled_only, fwd_bwd, forward, \
     needs_compiled, using_isa
 
 pytestmark = [needs_compiled, compiled_only(

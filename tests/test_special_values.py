@@ -163,6 +163,27 @@ def test_quiet_nan_payload_is_kept(name, dtype, isa, mode):
         f"{[hex(b) for b in y.view(bits.dtype)]}")
 
 
+@dtype_param_32_64
+@pytest.mark.parametrize("name", NAMES)
+def test_signalling_nan_raises_nothing_and_comes_out_quiet(name, dtype, isa, mode):
+    """A signalling NaN in x raises no floating-point flag (the NaN tests work on
+    bit patterns) and every output is the same NaN with the quiet bit set."""
+    if dtype == np.float32:
+        bits = np.array([0x7F800001, 0xFF812345, 0x7FBFFFFF], np.uint32)
+        quiet = np.uint32(0x00400000)
+    else:
+        bits = np.array([0x7FF0000000000001, 0xFFF0000100000000, 0x7FF7FFFFFFFFFFFF], np.uint64)
+        quiet = np.uint64(0x0008000000000000)
+    x = bits.view(dtype)
+    with np.errstate(all="raise"):
+        y = forward(name)(x, mode=mode)
+        yf, g = fwd_bwd(name)(x, np.ones_like(x), mode=mode)
+    for what, out in (("forward", y), ("fused y", yf), ("fused gradient", g)):
+        assert (out.view(bits.dtype) == (bits | quiet)).all(), (
+            f"{name} {mode} {what}: {[hex(b) for b in bits]} -> "
+            f"{[hex(b) for b in out.view(bits.dtype)]}")
+
+
 # ---- subnormal and huge inputs -----------------------------------------------------
 
 @dtype_param_32_64
@@ -239,7 +260,8 @@ def _probe_grad_params():
 
 @pytest.mark.parametrize("name,mode,dtype", _probe_grad_params())
 def test_registry_probes_gradient(name, mode, dtype, backend):
-    """The fused gradient at the probes, on every ISA, within the registry bound."""
+    """The fused gradient at the probes, on every ISA (or the fallback), within the
+    registry bound."""
     x = _probe_points(name, np.dtype(dtype).type)
     for isa in isas(backend):
         with using_isa(isa):

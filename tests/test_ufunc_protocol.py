@@ -3,6 +3,8 @@ broadcasting, out= and in-place use, where=, dtype resolution, 0-d, empty and
 Python inputs, every memory layout, __array_ufunc__ dispatch; and the results
 do not depend on the length, the offset, the layout or in-place use. On both
 backends (every ISA of the compiled one), through the public functions."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -404,6 +406,15 @@ def test_array_ufunc_dispatch_reaches_custom_classes(name, mode):
     assert uf is ufunc(name, "fused", mode)
     assert kwargs["out"][0] is out[0] and kwargs["out"][1] is out[1]
     assert len(r.calls) == 3
+
+
+def test_public_functions_run_on_the_backend_under_test(backend):
+    """The `backend` fixture really changes what the public functions call."""
+    module = {"compiled": "fastact._ufuncs", "python": "fastact._fallback"}[backend]
+    assert fastact.backend == backend and fastact._impl.__name__ == module
+    r = Recorder([1.0])
+    fastact.sigmoid(r)
+    assert r.calls[-1][0] is sys.modules[module].get_ufunc("sigmoid", "forward", "accurate")
 
 
 def test_dask_arrays():
