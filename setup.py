@@ -3,7 +3,7 @@
 Each target file in csrc/targets/ is compiled with its own flags (and only on
 architectures that can run it); the rest of the extension is compiled for the
 baseline of the architecture, and csrc/dispatch.c picks a target at import.
-Nothing is built with -march=native: a wheel runs on any CPU of its arch.
+Nothing is tuned to the CPU that builds it, so a wheel runs on any CPU of its arch.
 """
 import platform
 
