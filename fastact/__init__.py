@@ -9,7 +9,7 @@ compiled module is unavailable or when FASTACT_PURE_PYTHON=1;
 import os as _os
 import warnings as _warnings
 
-from ._registry import ACTIVATIONS, MODES
+from ._registry import ACTIVATIONS, API_SUFFIX, MODES
 
 __version__ = "0.1.0"
 
@@ -67,7 +67,7 @@ def _make_api(act):
     def fwd_bwd(x, grad_output, out=(None, None), *, mode="accurate", **kwargs):
         return _impl.get_ufunc(name, "fused", _check_mode(mode))(x, grad_output, out=out, **kwargs)
 
-    forward.__name__ = forward.__qualname__ = name
+    forward.__name__ = forward.__qualname__ = name + API_SUFFIX["forward"]
     forward.__doc__ = f"""{act.formula}
 
     Element-wise, as a numpy.ufunc: ``x`` array-like (float16/32/64 kept,
@@ -81,14 +81,14 @@ def _make_api(act):
     Measured error bounds:
 {_bounds_text(act, "forward")}
     """
-    backward.__name__ = backward.__qualname__ = f"{name}_backward"
+    backward.__name__ = backward.__qualname__ = name + API_SUFFIX["backward"]
     backward.__doc__ = f"""Gradient of {name} from its cached output.
 
     {act.derivative}. Same operation order on every ISA and in the fallback, so
     results are identical everywhere. Where |output| is close to its limit the
     formula cancels: use {name}_fwd_bwd for full relative accuracy there.
     """
-    fwd_bwd.__name__ = fwd_bwd.__qualname__ = f"{name}_fwd_bwd"
+    fwd_bwd.__name__ = fwd_bwd.__qualname__ = name + API_SUFFIX["fused"]
     fwd_bwd.__doc__ = f"""Forward and backward of {name} in one pass over x.
 
     Returns ``(y, grad_input)`` with y = {name}(x) (bit-identical to the forward

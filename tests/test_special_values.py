@@ -249,16 +249,9 @@ def test_registry_probes_forward(name, dtype, isa, mode):
     _check_against_reference(name, "forward", mode, x, forward(name)(x, mode=mode), isa)
 
 
-def _probe_grad_params():
-    out = []
-    for dtype in ("float32", "float64"):
-        for name in NAMES:
-            for mode in ("accurate", "fast"):
-                out.append(pytest.param(name, mode, dtype, id=f"{name}-{mode}-{dtype}"))
-    return out
-
-
-@pytest.mark.parametrize("name,mode,dtype", _probe_grad_params())
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["accurate", "fast"])
+@pytest.mark.parametrize("name", NAMES)
 def test_registry_probes_gradient(name, mode, dtype, backend):
     """The fused gradient at the probes, on every ISA (or the fallback), within the
     registry bound."""
@@ -415,12 +408,9 @@ def _describe(bad):
             f"{bad.max()!r}, e.g. {bad[bad.size // 2]!r}")
 
 
-def _underflow_params():
-    return [pytest.param(name, mode, dtype, id=f"{name}-{mode}-{dtype}")
-            for dtype in ("float32", "float64") for name in NAMES for mode in ("accurate", "fast")]
-
-
-@pytest.mark.parametrize("name,mode,dtype", _underflow_params())
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["accurate", "fast"])
+@pytest.mark.parametrize("name", NAMES)
 def test_no_underflow_where_results_are_normal(name, mode, dtype, backend):
     """fastact.h: kernels raise no flag "except underflow where the true result is
     subnormal" (and so does the fallback, fastact/_fallback.py). The forward on
