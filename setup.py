@@ -5,7 +5,10 @@ architectures that can run it); the rest of the extension is compiled for the
 baseline of the architecture, and csrc/dispatch.c picks a target at import.
 Nothing is tuned to the CPU that builds it, so a wheel runs on any CPU of its arch.
 """
+import glob
+import os
 import platform
+import shlex
 
 import numpy as np
 from Cython.Build import cythonize
@@ -27,10 +30,9 @@ MACHINE = platform.machine().lower()
 TARGETS = {name: flags for name, (arches, flags) in ISA_TABLE.items()
            if arches is None or MACHINE in arches}
 TARGET_FLAGS = "; ".join(f"{name}: {' '.join(flags) or '(baseline)'}" for name, flags in TARGETS.items())
-HEADERS = [f"csrc/{p}" for p in (
-    "fastact.h", "activations.def", "kernels-inl.h", "math/constants.h", "math/exp-inl.h",
-    "math/div-inl.h", "act/sigmoid_tanh-inl.h", "act/tanh_table.h", "vec/x86-common.h", "vec/scalar.h",
-    "vec/sse2.h", "vec/avx2.h", "vec/avx512.h")]
+HEADERS = sorted(glob.glob("csrc/**/*.h", recursive=True)) + ["csrc/activations.def"]
+# Extra flags for instrumented builds (tools/sanitize.sh), applied to every object.
+EXTRA_FLAGS = shlex.split(os.environ.get("FASTACT_EXTRA_CFLAGS", ""))
 
 
 class BuildExt(build_ext):
@@ -41,7 +43,7 @@ class BuildExt(build_ext):
         for name, flags in TARGETS.items():
             objects += self.compiler.compile(
                 [f"csrc/targets/{name}.c"], output_dir=self.build_temp, include_dirs=["csrc"],
-                extra_postargs=COMMON_FLAGS + flags, depends=HEADERS)
+                extra_postargs=COMMON_FLAGS + flags + EXTRA_FLAGS, depends=HEADERS)
         ext.extra_objects = objects
         super().build_extension(ext)
 
@@ -53,7 +55,8 @@ ext = Extension(
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                    ("FA_TARGET_FLAGS", f'"{TARGET_FLAGS}"')]
     + [(f"FA_HAVE_TARGET_{name.upper()}", "1") for name in TARGETS if name != "scalar"],
-    extra_compile_args=COMMON_FLAGS,
+    extra_compile_args=COMMON_FLAGS + EXTRA_FLAGS,
+    extra_link_args=EXTRA_FLAGS,
     depends=HEADERS,
 )
 

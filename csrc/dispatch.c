@@ -92,11 +92,29 @@ int fa_isa_set(fa_isa isa) {
 
 const char *fa_act_name(fa_act act) {
     static const char *const names[FA_ACT_COUNT] = {
-#define FA_ACT(name) #name,
+#define FA_ACT(name, nparams, nmodes) #name,
 #include "activations.def"
 #undef FA_ACT
     };
     return (unsigned)act < FA_ACT_COUNT ? names[act] : "?";
+}
+
+int fa_act_nparams(fa_act act) {
+    static const int n[FA_ACT_COUNT] = {
+#define FA_ACT(name, nparams, nmodes) nparams,
+#include "activations.def"
+#undef FA_ACT
+    };
+    return (unsigned)act < FA_ACT_COUNT ? n[act] : 0;
+}
+
+int fa_act_nmodes(fa_act act) {
+    static const int n[FA_ACT_COUNT] = {
+#define FA_ACT(name, nparams, nmodes) nmodes,
+#include "activations.def"
+#undef FA_ACT
+    };
+    return (unsigned)act < FA_ACT_COUNT ? n[act] : 0;
 }
 
 int fa_op_nin(fa_op op) { return op == FA_OP_FWD ? 1 : 2; }
@@ -107,6 +125,6 @@ int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt, void *c
     if (!fa_isa_supported(isa) || (unsigned)act >= FA_ACT_COUNT || (unsigned)op >= FA_OP_COUNT ||
         (unsigned)mode >= FA_MODE_COUNT || (unsigned)dt >= FA_DTYPE_COUNT || n < 0)
         return -1;
-    (*fa_tables[isa])[act][op][mode][dt](args, n);
+    (*fa_tables[isa])[act][op][mode][dt][FA_PARAMS_SCALAR](args, n);
     return 0;
 }

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 typedef enum {
-#define FA_ACT(name) FA_ACT_##name,
+#define FA_ACT(name, nparams, nmodes) FA_ACT_##name,
 #include "activations.def"
 #undef FA_ACT
     FA_ACT_COUNT
@@ -39,6 +39,10 @@ typedef enum {
 typedef enum { FA_OP_FWD, FA_OP_BWD, FA_OP_FUSED, FA_OP_COUNT } fa_op;
 typedef enum { FA_MODE_ACCURATE, FA_MODE_FAST, FA_MODE_COUNT } fa_mode;
 typedef enum { FA_F32, FA_F64, FA_DTYPE_COUNT } fa_dtype;
+/* How a kernel reads the activation's parameters: one value each, broadcast to
+ * every element (the usual case, e.g. negative_slope=0.01), or one per element. */
+typedef enum { FA_PARAMS_SCALAR, FA_PARAMS_ARRAY, FA_PARAMS_COUNT } fa_params;
+enum { FA_MAX_PARAMS = 2 };
 
 /* Ordered from least to most capable; a forced level is a cap. */
 typedef enum {
@@ -49,15 +53,18 @@ typedef enum {
     FA_ISA_COUNT
 } fa_isa;
 
-/* A contiguous kernel. args holds the op's inputs then its outputs (see fa_op),
- * each an array of n elements of the kernel's dtype. Outputs may alias inputs
+/* A contiguous kernel. args holds the op's data inputs (see fa_op), then the
+ * activation's parameters (FA_PARAMS_SCALAR: a pointer to one value each;
+ * FA_PARAMS_ARRAY: n values each), then its outputs, each an array of n
+ * elements of the kernel's dtype. Outputs may alias inputs
  * exactly (in-place). Kernels raise no overflow, invalid or divide-by-zero flag
  * for any input (underflow may be raised by correction terms of tiny results;
  * fa_ufunc_loop clears it), and give bit-identical results whatever n, the
  * alignment or the position of an element in the array. */
 typedef void (*fa_kernel)(void *const *args, ptrdiff_t n);
 
-typedef fa_kernel fa_kernel_table[FA_ACT_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT];
+typedef fa_kernel
+    fa_kernel_table[FA_ACT_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT][FA_PARAMS_COUNT];
 
 /* Per-target tables (NULL where the target is not compiled in). */
 extern const fa_kernel_table *const fa_tables[FA_ISA_COUNT];
@@ -70,7 +77,9 @@ fa_isa fa_isa_best(void);            /* best supported level */
 fa_isa fa_isa_active(void);
 int fa_isa_set(fa_isa isa);          /* 0 on success, -1 if not supported */
 const char *fa_act_name(fa_act act);
-int fa_op_nin(fa_op op);
+int fa_act_nparams(fa_act act);
+int fa_act_nmodes(fa_act act);
+int fa_op_nin(fa_op op);             /* data inputs, parameters not counted */
 int fa_op_nout(fa_op op);
 
 /* loops.c: the numpy.ufunc inner loop (PyUFuncGenericFunction-shaped). data
@@ -86,8 +95,8 @@ typedef struct {
 
 void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data);
 
-/* Direct contiguous call, for tests and benchmarks of one ISA. Returns -1 if
- * the combination is not available. */
+/* Direct contiguous call, for tests and benchmarks of one ISA (parameters as
+ * FA_PARAMS_SCALAR). Returns -1 if the combination is not available. */
 int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt,
             void *const *args, ptrdiff_t n);
 

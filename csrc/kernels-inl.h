@@ -21,61 +21,95 @@
 #define NL FA_CAT(FA_N_, FA_D)
 
 /* Drivers: whole vectors, then the tail through the same code with masked or
- * buffered loads and stores, so every element is computed the same way. */
-#define FA_DEFINE_FWD(kname, f)                                                           \
-    static void FN(kname)(void *const *a, ptrdiff_t n) {                                  \
-        const ST *x = (const ST *)a[0];                                                   \
-        ST *y = (ST *)a[1];                                                               \
-        ptrdiff_t i = 0;                                                                  \
-        for (; i + NL <= n; i += NL) V(storeu)(y + i, FN(f)(V(loadu)(x + i)));           \
-        if (i < n) V(store_tail)(y + i, FN(f)(V(load_tail)(x + i, n - i)), n - i);       \
+ * buffered loads and stores, so every element is computed the same way.
+ * NI data inputs, then NP parameters (PER 0: one value each, broadcast once
+ * before the loop; PER 1: one per element), then the outputs. NP and PER are
+ * constants, so the parameter loops unroll and the vectors stay in registers. */
+#define FA_PARAMS_ONCE(NI, NP, PER)                                                        \
+    VT p[(NP) > 0 ? (NP) : 1];                                                             \
+    if (!(PER))                                                                            \
+        for (int k = 0; k < (NP); ++k) p[k] = S(*(const ST *)a[(NI) + k]);
+#define FA_PARAMS_AT(NI, NP, PER, i, LOAD)                                                 \
+    if (PER)                                                                               \
+        for (int k = 0; k < (NP); ++k) p[k] = LOAD((const ST *)a[(NI) + k] + (i));
+#define FA_TAIL_LOAD(ptr) V(load_tail)(ptr, n - i)
+
+#define FA_DEFINE_FWD(kname, f, NP, PER)                                                   \
+    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+        const ST *x = (const ST *)a[0];                                                    \
+        ST *y = (ST *)a[1 + (NP)];                                                         \
+        ptrdiff_t i = 0;                                                                   \
+        FA_PARAMS_ONCE(1, NP, PER)                                                         \
+        for (; i + NL <= n; i += NL) {                                                     \
+            FA_PARAMS_AT(1, NP, PER, i, V(loadu))                                          \
+            V(storeu)(y + i, FN(f)(V(loadu)(x + i), p));                                   \
+        }                                                                                  \
+        if (i < n) {                                                                       \
+            FA_PARAMS_AT(1, NP, PER, i, FA_TAIL_LOAD)                                      \
+            V(store_tail)(y + i, FN(f)(V(load_tail)(x + i, n - i), p), n - i);             \
+        }                                                                                  \
     }
-#define FA_DEFINE_BWD(kname, f)                                                           \
-    static void FN(kname)(void *const *a, ptrdiff_t n) {                                  \
-        const ST *g = (const ST *)a[0], *y = (const ST *)a[1];                            \
-        ST *gx = (ST *)a[2];                                                              \
-        ptrdiff_t i = 0;                                                                  \
-        for (; i + NL <= n; i += NL)                                                      \
-            V(storeu)(gx + i, FN(f)(V(loadu)(g + i), V(loadu)(y + i)));                   \
-        if (i < n)                                                                        \
-            V(store_tail)(gx + i,                                                         \
-                          FN(f)(V(load_tail)(g + i, n - i), V(load_tail)(y + i, n - i)),  \
-                          n - i);                                                         \
+#define FA_DEFINE_BWD(kname, f, NP, PER)                                                   \
+    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+        const ST *g = (const ST *)a[0], *z = (const ST *)a[1];                             \
+        ST *gx = (ST *)a[2 + (NP)];                                                        \
+        ptrdiff_t i = 0;                                                                   \
+        FA_PARAMS_ONCE(2, NP, PER)                                                         \
+        for (; i + NL <= n; i += NL) {                                                     \
+            FA_PARAMS_AT(2, NP, PER, i, V(loadu))                                          \
+            V(storeu)(gx + i, FN(f)(V(loadu)(g + i), V(loadu)(z + i), p));                 \
+        }                                                                                  \
+        if (i < n) {                                                                       \
+            FA_PARAMS_AT(2, NP, PER, i, FA_TAIL_LOAD)                                      \
+            V(store_tail)(gx + i,                                                          \
+                          FN(f)(V(load_tail)(g + i, n - i), V(load_tail)(z + i, n - i), p), \
+                          n - i);                                                          \
+        }                                                                                  \
     }
-#define FA_DEFINE_FUSED(kname, f)                                                         \
-    static void FN(kname)(void *const *a, ptrdiff_t n) {                                  \
-        const ST *x = (const ST *)a[0], *g = (const ST *)a[1];                            \
-        ST *y = (ST *)a[2], *gx = (ST *)a[3];                                             \
-        VT vy, vg;                                                                        \
-        ptrdiff_t i = 0;                                                                  \
-        for (; i + NL <= n; i += NL) {                                                    \
-            FN(f)(V(loadu)(x + i), V(loadu)(g + i), &vy, &vg);                            \
-            V(storeu)(y + i, vy);                                                         \
-            V(storeu)(gx + i, vg);                                                        \
-        }                                                                                 \
-        if (i < n) {                                                                      \
-            FN(f)(V(load_tail)(x + i, n - i), V(load_tail)(g + i, n - i), &vy, &vg);      \
-            V(store_tail)(y + i, vy, n - i);                                              \
-            V(store_tail)(gx + i, vg, n - i);                                             \
-        }                                                                                 \
+#define FA_DEFINE_FUSED(kname, f, NP, PER)                                                 \
+    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+        const ST *x = (const ST *)a[0], *g = (const ST *)a[1];                             \
+        ST *y = (ST *)a[2 + (NP)], *gx = (ST *)a[3 + (NP)];                                \
+        VT vy, vg;                                                                         \
+        ptrdiff_t i = 0;                                                                   \
+        FA_PARAMS_ONCE(2, NP, PER)                                                         \
+        for (; i + NL <= n; i += NL) {                                                     \
+            FA_PARAMS_AT(2, NP, PER, i, V(loadu))                                          \
+            FN(f)(V(loadu)(x + i), V(loadu)(g + i), p, &vy, &vg);                          \
+            V(storeu)(y + i, vy);                                                          \
+            V(storeu)(gx + i, vg);                                                         \
+        }                                                                                  \
+        if (i < n) {                                                                       \
+            FA_PARAMS_AT(2, NP, PER, i, FA_TAIL_LOAD)                                      \
+            FN(f)(V(load_tail)(x + i, n - i), V(load_tail)(g + i, n - i), p, &vy, &vg);    \
+            V(store_tail)(y + i, vy, n - i);                                               \
+            V(store_tail)(gx + i, vg, n - i);                                              \
+        }                                                                                  \
     }
 
-/* Every activation of activations.def provides, per dtype, the bodies
- * <name>_fwd_acc, _fwd_fast, _bwd, _fused_acc, _fused_fast; this turns them
- * into kernels. */
-#define FA_ACT(name)                                \
-    FA_DEFINE_FWD(name##_k_fwd_acc, name##_fwd_acc)       \
-    FA_DEFINE_FWD(name##_k_fwd_fast, name##_fwd_fast)     \
-    FA_DEFINE_BWD(name##_k_bwd, name##_bwd)               \
-    FA_DEFINE_FUSED(name##_k_fused_acc, name##_fused_acc) \
-    FA_DEFINE_FUSED(name##_k_fused_fast, name##_fused_fast)
+/* An exact activation (nmodes 1) defines its accurate bodies only; this gives
+ * the fast names the table expects (never called: the table reuses the
+ * accurate kernels). */
+#define FA_NO_FAST_MODE(name)                                                              \
+    FA_INLINE VT FN(name##_fwd_fast)(VT x, const VT *p) { return FN(name##_fwd_acc)(x, p); } \
+    FA_INLINE void FN(name##_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {          \
+        FN(name##_fused_acc)(x, g, p, y, gx);                                              \
+    }
+
+/* Kernels of one activation, for both ways of reading parameters
+ * (with no parameters the table uses the SCALAR ones for both). */
+#define FA_KERNELS_EW_(name, NP, PER, s)                           \
+    FA_DEFINE_FWD(name##_k_fwd_acc##s, name##_fwd_acc, NP, PER)       \
+    FA_DEFINE_FWD(name##_k_fwd_fast##s, name##_fwd_fast, NP, PER)     \
+    FA_DEFINE_BWD(name##_k_bwd##s, name##_bwd, NP, PER)               \
+    FA_DEFINE_FUSED(name##_k_fused_acc##s, name##_fused_acc, NP, PER) \
+    FA_DEFINE_FUSED(name##_k_fused_fast##s, name##_fused_fast, NP, PER)
+#define FA_ACT(name, NP, NM) FA_KERNELS_EW_(name, NP, 0, _ps) FA_KERNELS_EW_(name, NP, 1, _pa)
 
 #define FA_D f32
 #define ST float
 #define FA_IS_F64 0
-#include "math/exp-inl.h"
-#include "math/div-inl.h"
-#include "act/sigmoid_tanh-inl.h"
+#include "act/all-inl.h"
 #include "activations.def"
 #undef FA_D
 #undef ST
@@ -84,24 +118,32 @@
 #define FA_D f64
 #define ST double
 #define FA_IS_F64 1
-#include "math/exp-inl.h"
-#include "math/div-inl.h"
-#include "act/sigmoid_tanh-inl.h"
+#include "act/all-inl.h"
 #include "activations.def"
 #undef FA_D
 #undef ST
 #undef FA_IS_F64
 #undef FA_ACT
 
-#define FA_PAIR(k) {k##_f32, k##_f64}
-#define FA_ACT(name)                                                                       \
+/* The table. Exact activations (NM 1) serve the fast mode with the accurate
+ * kernels; activations without parameters serve FA_PARAMS_ARRAY with the
+ * SCALAR kernels (the same code). */
+#define FA_K(name, opm, d, NP, pa) ((pa) && (NP) ? name##_k_##opm##_pa_##d : name##_k_##opm##_ps_##d)
+#define FA_KM(name, op, d, NP, NM, pa) \
+    ((NM) > 1 ? FA_K(name, op##_fast, d, NP, pa) : FA_K(name, op##_acc, d, NP, pa))
+#define FA_BYD(name, opm, NP)                                                              \
+    {{FA_K(name, opm, f32, NP, 0), FA_K(name, opm, f32, NP, 1)},                            \
+     {FA_K(name, opm, f64, NP, 0), FA_K(name, opm, f64, NP, 1)}}
+#define FA_BYD_FAST(name, op, NP, NM)                                                      \
+    {{FA_KM(name, op, f32, NP, NM, 0), FA_KM(name, op, f32, NP, NM, 1)},                    \
+     {FA_KM(name, op, f64, NP, NM, 0), FA_KM(name, op, f64, NP, NM, 1)}}
+#define FA_ACT(name, NP, NM)                                                               \
     [FA_ACT_##name] = {                                                                    \
-        [FA_OP_FWD] = {FA_PAIR(name##_k_fwd_acc), FA_PAIR(name##_k_fwd_fast)},             \
-        [FA_OP_BWD] = {FA_PAIR(name##_k_bwd), FA_PAIR(name##_k_bwd)},                      \
-        [FA_OP_FUSED] = {FA_PAIR(name##_k_fused_acc), FA_PAIR(name##_k_fused_fast)},       \
+        [FA_OP_FWD] = {FA_BYD(name, fwd_acc, NP), FA_BYD_FAST(name, fwd, NP, NM)},          \
+        [FA_OP_BWD] = {FA_BYD(name, bwd, NP), FA_BYD(name, bwd, NP)},                       \
+        [FA_OP_FUSED] = {FA_BYD(name, fused_acc, NP), FA_BYD_FAST(name, fused, NP, NM)},    \
     },
 const fa_kernel_table FA_CAT(fa_table_, FA_TARGET) = {
 #include "activations.def"
 };
 #undef FA_ACT
-#undef FA_PAIR

@@ -20,7 +20,7 @@
 
 #include "fastact.h"
 
-enum { FA_BLOCK = 512, FA_MAX_ARGS = 4 };
+enum { FA_BLOCK = 512, FA_MAX_ARGS = 2 + FA_MAX_PARAMS + 2 };
 
 /* IEEE binary16 <-> binary32, round to nearest even; NaN stays NaN (quieted). */
 static float half_to_float(uint16_t h) {
@@ -63,19 +63,39 @@ static uint16_t float_to_half(float f) {
 
 static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
     const fa_loop_data *ld = (const fa_loop_data *)data;
-    const int nin = fa_op_nin(ld->op), nargs = nin + fa_op_nout(ld->op);
-    const fa_kernel k = (*fa_tables[fa_isa_active()])[ld->act][ld->op][ld->mode][ld->dtype];
+    const int nd = fa_op_nin(ld->op), nin = nd + fa_act_nparams(ld->act);
+    const int nargs = nin + fa_op_nout(ld->op);
     const ptrdiff_t n = dims[0];
     const ptrdiff_t ksize = ld->dtype == FA_F32 ? 4 : 8;   /* kernel element size */
     const ptrdiff_t asize = ld->half ? 2 : ksize;           /* array element size */
-    int direct[FA_MAX_ARGS], all_direct = 1;
+    /* parameters broadcast along this run (stride 0, the usual case) are read
+     * once by the kernel; otherwise they are operands like the data */
+    int per_element = 0;
+    for (int j = nd; j < nin; ++j) per_element |= steps[j] != 0 && n > 1;
+    const fa_kernel k = (*fa_tables[fa_isa_active()])[ld->act][ld->op][ld->mode][ld->dtype]
+                                                     [per_element ? FA_PARAMS_ARRAY : FA_PARAMS_SCALAR];
+    enum { GATHER, DIRECT, FIXED } how[FA_MAX_ARGS];
+    char *base[FA_MAX_ARGS];
+    float half_param[FA_MAX_PARAMS];
+    int all_direct = 1;
 
     for (int j = 0; j < nargs; ++j) {
-        direct[j] = !ld->half && steps[j] == asize;
-        all_direct &= direct[j];
+        base[j] = args[j];
+        if (j >= nd && j < nin && !per_element) {
+            how[j] = FIXED;
+            if (ld->half) {
+                uint16_t h;
+                memcpy(&h, args[j], 2);
+                half_param[j - nd] = half_to_float(h);
+                base[j] = (char *)&half_param[j - nd];
+            }
+            continue;
+        }
+        how[j] = !ld->half && steps[j] == asize ? DIRECT : GATHER;
+        all_direct &= how[j] == DIRECT;
     }
     if (all_direct) {
-        k((void *const *)args, n);
+        k((void *const *)base, n);
         return;
     }
 
@@ -84,9 +104,9 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
     for (ptrdiff_t off = 0; off < n; off += FA_BLOCK) {
         const ptrdiff_t m = n - off < FA_BLOCK ? n - off : FA_BLOCK;
         for (int j = 0; j < nargs; ++j) {
-            char *src = args[j] + off * steps[j];
-            if (direct[j]) {
-                p[j] = src;
+            char *src = base[j] + off * steps[j];
+            if (how[j] != GATHER) {
+                p[j] = how[j] == FIXED ? base[j] : src;
                 continue;
             }
             p[j] = &buf[j];
@@ -104,8 +124,8 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
         }
         k((void *const *)p, m);
         for (int j = nin; j < nargs; ++j) {
-            char *dst = args[j] + off * steps[j];
-            if (direct[j]) continue;
+            char *dst = base[j] + off * steps[j];
+            if (how[j] != GATHER) continue;
             if (ld->half) {
                 for (ptrdiff_t i = 0; i < m; ++i) {
                     uint16_t h = float_to_half(buf[j].f[i]);

@@ -9,7 +9,11 @@ compiled module is unavailable or when FASTACT_PURE_PYTHON=1;
 import os as _os
 import warnings as _warnings
 
-from ._registry import ACTIVATIONS, API_SUFFIX, MODES
+import inspect as _inspect
+
+import numpy as _np
+
+from ._registry import ACTIVATIONS, API_SUFFIX, MODES, PUBLIC
 
 __version__ = "0.1.0"
 
@@ -55,47 +59,186 @@ def _bounds_text(act, op):
     return "\n".join(lines)
 
 
+_MISSING = object()
+
+
+def _check_param(fname, pname, v):
+    """A parameter value: a real number or an array of them (anything else
+    would reach the ufunc as a dtype it has no loop for)."""
+    if type(v) in (int, float, bool):
+        return v
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        kind = v.dtype.kind
+    elif isinstance(v, (str, bytes, complex)) or v is None:
+        kind = "x"
+    else:
+        return v  # array-likes (lists, dask, xarray...): NumPy's rules decide
+    if kind not in "biuf":
+        raise TypeError(f"{fname}: {pname} must be a real number or an array of real numbers, "
+                        f"got {type(v).__name__}" + (f" of dtype {v.dtype}" if kind != "x" else ""))
+    return v
+
+
+def _binder(fname, nlead, params):
+    """bind(x-like leading values, args, kwargs) -> (parameter values, out, kwargs):
+    the positional values after the nlead data arguments are the parameters in
+    order, then out; parameters may also come by keyword."""
+    names = [p.name for p in params]
+    nmax = nlead + len(params) + 1
+
+    def bind(lead, args, kwargs):
+        if len(args) > len(params) + 1:
+            raise TypeError(f"{fname}() takes at most {nmax} positional arguments "
+                            f"({nlead + len(args)} given)")
+        vals = []
+        for k, p in enumerate(params):
+            if k < len(args):
+                if p.name in kwargs:
+                    raise TypeError(f"{fname}() got multiple values for argument {p.name!r}")
+                v = args[k]
+            else:
+                v = kwargs.pop(p.name, _MISSING)
+                if v is _MISSING:
+                    if p.default is None:
+                        raise TypeError(f"{fname}() missing required argument {p.name!r}")
+                    v = p.default
+            v = _check_param(fname, p.name, v)
+            x = lead[0]
+            # keep x's float dtype: an array parameter of another dtype is cast to it
+            if (not isinstance(v, (int, float, bool)) and isinstance(x, (_np.ndarray, _np.generic))
+                    and x.dtype.kind == "f" and isinstance(v, (_np.ndarray, _np.generic))
+                    and v.dtype != x.dtype):
+                v = _np.asarray(v).astype(x.dtype)
+            vals.append(v)
+        if len(args) > len(params):
+            if "out" in kwargs:
+                raise TypeError(f"{fname}() got multiple values for argument 'out'")
+            out = args[len(params)]
+        else:
+            out = kwargs.pop("out", _MISSING)
+        return vals, out, kwargs
+
+    return bind, names
+
+
+def _signature(lead, params, out_default, options, mode):
+    P = _inspect.Parameter
+    ps = [P(n, P.POSITIONAL_OR_KEYWORD) for n in lead]
+    ps += [P(p.name, P.POSITIONAL_OR_KEYWORD, default=P.empty if p.default is None else p.default)
+           for p in params]
+    ps.append(P("out", P.POSITIONAL_OR_KEYWORD, default=out_default))
+    ps += [P(o, P.KEYWORD_ONLY, default=d) for o, d in options]
+    if mode:
+        ps.append(P("mode", P.KEYWORD_ONLY, default="accurate"))
+    ps.append(P("ufunc_kwargs", P.VAR_KEYWORD))
+    return _inspect.Signature(ps)
+
+
+def _variants(act):
+    """{option value: registry row} for a public activation with an option
+    (gelu: {"none": "gelu", "tanh": "gelu_tanh"}), and the option's name."""
+    rows = {a.variant_of[2]: a.name for a in ACTIVATIONS.values()
+            if a.variant_of and a.variant_of[0] == act.name}
+    if not rows:
+        return None, None
+    option = next(a.variant_of[1] for a in ACTIVATIONS.values()
+                  if a.variant_of and a.variant_of[0] == act.name)
+    return option, {act.default_option: act.name, **rows}
+
+
+def _params_text(act):
+    if not act.params:
+        return ""
+    return "\n    Parameters (torch's names and defaults; a scalar or an array broadcasting " \
+           "against x):\n" + "\n".join(
+               f"      {p.name}" + (f"={p.default!r}" if p.default is not None else " (required)")
+               + f": {p.doc}" for p in act.params) + "\n"
+
+
 def _make_api(act):
     name = act.name
+    option, rows = _variants(act)
+    opts = [(option, act.default_option)] if option else []
+    fnames = {op: name + API_SUFFIX[op] for op in API_SUFFIX}
+    fwd_bind, _ = _binder(fnames["forward"], 1, act.params)
+    bwd_bind, _ = _binder(fnames["backward"], 2, act.params)
+    fb_bind, _ = _binder(fnames["fused"], 2, act.params)
 
-    def forward(x, out=None, *, mode="accurate", **kwargs):
-        return _impl.get_ufunc(name, "forward", _check_mode(mode))(x, out=out, **kwargs)
+    def row(kwargs, fname):
+        if not option:
+            return name
+        value = kwargs.pop(option, act.default_option)
+        if value not in rows:
+            raise ValueError(f"{fname}: {option} must be one of {tuple(rows)}, got {value!r}")
+        return rows[value]
 
-    def backward(grad_output, output, out=None, **kwargs):
-        return _impl.get_ufunc(name, "backward", "accurate")(grad_output, output, out=out, **kwargs)
+    def forward(x, *args, mode="accurate", **kwargs):
+        r = row(kwargs, fnames["forward"])
+        vals, out, kwargs = fwd_bind((x,), args, kwargs)
+        if out is not _MISSING:
+            kwargs["out"] = out
+        return _impl.get_ufunc(r, "forward", _check_mode(mode))(x, *vals, **kwargs)
 
-    def fwd_bwd(x, grad_output, out=(None, None), *, mode="accurate", **kwargs):
-        return _impl.get_ufunc(name, "fused", _check_mode(mode))(x, grad_output, out=out, **kwargs)
+    def backward(grad_output, z, *args, **kwargs):
+        r = row(kwargs, fnames["backward"])
+        vals, out, kwargs = bwd_bind((z, grad_output), args, kwargs)
+        if out is not _MISSING:
+            kwargs["out"] = out
+        return _impl.get_ufunc(r, "backward", "accurate")(grad_output, z, *vals, **kwargs)
 
-    forward.__name__ = forward.__qualname__ = name + API_SUFFIX["forward"]
+    def fwd_bwd(x, grad_output, *args, mode="accurate", **kwargs):
+        r = row(kwargs, fnames["fused"])
+        vals, out, kwargs = fb_bind((x, grad_output), args, kwargs)
+        kwargs["out"] = (None, None) if out is _MISSING else out
+        return _impl.get_ufunc(r, "fused", _check_mode(mode))(x, grad_output, *vals, **kwargs)
+
+    zname = "output" if act.backward_from == "output" else "x"
+    forward.__signature__ = _signature(["x"], act.params, None, opts, True)
+    backward.__signature__ = _signature(["grad_output", zname], act.params, None, opts, False)
+    fwd_bwd.__signature__ = _signature(["x", "grad_output"], act.params, (None, None), opts, True)
+    modes_text = ('``mode="accurate"`` (default) or ``"fast"`` (opt-in approximation).'
+                  if act.modes == MODES else
+                  '``mode`` is accepted for uniformity: the result is exact in both modes.')
+    option_text = (f"``{option}``: one of {tuple(rows)} (default {act.default_option!r}).\n"
+                   if option else "")
+
+    forward.__name__ = forward.__qualname__ = fnames["forward"]
     forward.__doc__ = f"""{act.formula}
 
     Element-wise, as a numpy.ufunc: ``x`` array-like (float16/32/64 kept,
     integers computed as np.tanh does), ``out`` as for any ufunc (``out=x`` works
     in place), other ufunc keywords (``where``, ``dtype``, ``casting``...) passed on.
-    ``mode="accurate"`` (default) or ``"fast"`` (opt-in approximation).
-    Never overflows, raises no floating-point warning; NaN in gives NaN out.
-
-    Derivative: {act.derivative}.
+    {modes_text}
+    {option_text}Never overflows, raises no floating-point warning; NaN in gives NaN out.
+{_params_text(act)}
+    Derivative: {act.derivative}. {act.kinks}
 
     Measured error bounds:
 {_bounds_text(act, "forward")}
     """
-    backward.__name__ = backward.__qualname__ = name + API_SUFFIX["backward"]
-    backward.__doc__ = f"""Gradient of {name} from its cached output.
+    backward.__name__ = backward.__qualname__ = fnames["backward"]
+    if act.backward_from == "output":
+        backward.__doc__ = f"""Gradient of {name} from its cached output.
 
     {act.derivative}. Same operation order on every ISA and in the fallback, so
     results are identical everywhere. Where |output| is close to its limit the
     formula cancels: use {name}_fwd_bwd for full relative accuracy there.
     """
-    fwd_bwd.__name__ = fwd_bwd.__qualname__ = name + API_SUFFIX["fused"]
+    else:
+        backward.__doc__ = f"""Gradient of {name} from its input: grad_output * {name}'(x).
+
+    {act.derivative}. {act.kinks}
+{_params_text(act)}
+    Measured error bounds (grad_output = 1): as {fnames["fused"]}.
+    """
+    fwd_bwd.__name__ = fwd_bwd.__qualname__ = fnames["fused"]
     fwd_bwd.__doc__ = f"""Forward and backward of {name} in one pass over x.
 
     Returns ``(y, grad_input)`` with y = {name}(x) (bit-identical to the forward
     of the same mode) and grad_input = grad_output * {name}'(x), the derivative
     computed from x so it keeps full relative accuracy where y is near its limits.
     ``out`` is a pair of arrays (or Nones).
-
+{_params_text(act)}
     Measured error bounds of grad_input:
 {_bounds_text(act, "fused")}
     """
@@ -103,7 +246,7 @@ def _make_api(act):
 
 
 __all__ = ["backend", "show_config", "ACTIVATIONS"]
-for _act in ACTIVATIONS.values():
+for _act in (ACTIVATIONS[_n] for _n in PUBLIC):
     _f, _b, _fb = _make_api(_act)
     globals()[_f.__name__] = _f
     globals()[_b.__name__] = _b

@@ -42,6 +42,8 @@ cdef extern from "fastact.h":
     fa_isa fa_isa_active()
     int fa_isa_set(fa_isa isa)
     const char *fa_act_name(fa_act act)
+    int fa_act_nparams(fa_act act)
+    int fa_act_nmodes(fa_act act)
     int fa_op_nin(fa_op op)
     int fa_op_nout(fa_op op)
     void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data)
@@ -64,6 +66,9 @@ OPS = {"forward": FA_OP_FWD, "backward": FA_OP_BWD, "fused": FA_OP_FUSED}
 MODES = {"accurate": FA_MODE_ACCURATE, "fast": FA_MODE_FAST}
 
 ACTIVATIONS = tuple(fa_act_name(<fa_act>i).decode() for i in range(FA_ACT_COUNT))
+# name -> (number of parameters, number of modes), as csrc/activations.def says
+SHAPES = {fa_act_name(<fa_act>i).decode(): (fa_act_nparams(<fa_act>i), fa_act_nmodes(<fa_act>i))
+          for i in range(FA_ACT_COUNT)}
 ISAS = tuple(fa_isa_name(<fa_isa>i).decode() for i in range(FA_ISA_COUNT))
 COMPILER = FA_COMPILER.decode()
 TARGET_FLAGS = FA_TARGET_FLAGS.decode()
@@ -111,7 +116,8 @@ def make_ufunc(str act, str op, str mode, str name, str doc):
     if act not in ACTIVATIONS:
         raise ValueError(f"unknown activation {act!r}")
     cdef fa_op cop = <fa_op><int>OPS[op]
-    cdef int nin = fa_op_nin(cop), nout = fa_op_nout(cop), nargs = nin + nout, i, j
+    cdef fa_act cact = <fa_act><int>ACTIVATIONS.index(act)
+    cdef int nin = fa_op_nin(cop) + fa_act_nparams(cact), nout = fa_op_nout(cop), nargs = nin + nout, i, j
     cdef cnp.PyUFuncGenericFunction *funcs = <cnp.PyUFuncGenericFunction *>malloc(
         3 * sizeof(cnp.PyUFuncGenericFunction))
     cdef void **data = <void **>malloc(3 * sizeof(void *))
@@ -124,7 +130,7 @@ def make_ufunc(str act, str op, str mode, str name, str doc):
         free(funcs); free(data); free(types); free(ld); free(cname); free(cdoc)
         raise MemoryError()
     for i in range(3):
-        ld[i].act = <fa_act><int>ACTIVATIONS.index(act)
+        ld[i].act = cact
         ld[i].op = cop
         ld[i].mode = <fa_mode><int>MODES[mode]
         ld[i].half = i == 0

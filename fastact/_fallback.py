@@ -64,7 +64,8 @@ import warnings
 
 import numpy as np
 
-from ._registry import ACTIVATIONS, build_ufuncs
+from ._fallback_math import FAMILY
+from ._registry import ACTIVATIONS, ELEMENTWISE, INTERNAL, build_ufuncs
 
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
@@ -320,9 +321,10 @@ _MATH = {
     "tanh": (_tanh_forward, _tanh_fused, _tanh_backward),
 }
 
-if set(_MATH) != set(ACTIVATIONS):
-    raise ImportError("fastact: the fallback math (fastact/_fallback.py) and fastact/_registry.py "
-                      f"disagree: {sorted(_MATH)} vs {sorted(ACTIVATIONS)}")
+if set(_MATH) | set(FAMILY) != set(ELEMENTWISE) | set(INTERNAL):
+    raise ImportError("fastact: the fallback math (fastact/_fallback.py, _fallback_math.py) and "
+                      f"fastact/_registry.py disagree: {sorted(set(_MATH) | set(FAMILY))} vs "
+                      f"{sorted(set(ELEMENTWISE) | set(INTERNAL))}")
 
 
 # ---------------------------------------------------------------------------
@@ -391,7 +393,45 @@ def _nan_through(x, compute):
     return outs
 
 
+def _nparams(name):
+    return INTERNAL[name] if name in INTERNAL else len(ACTIVATIONS[name].params)
+
+
+def _make_family_loop(name, op):
+    """The loop of an activation of _fallback_math: float64 formulas, each
+    result rounded once to the loop dtype; NaN x gives that NaN (quieted) in
+    every output, as the compiled kernels do."""
+    forward, grad, *rest = FAMILY[name]
+    backward = rest[0] if rest else None
+    nd = 1 if op == "forward" else 2
+
+    def loop(dtype, *ops):
+        ops = np.broadcast_arrays(*ops)
+        x = ops[0] if op != "backward" else ops[1]
+        nan, clean, quiet = _nan_lanes(x)
+        w = clean.astype(_F64)
+        p = [a.astype(_F64) for a in ops[nd:]]
+        with np.errstate(all="ignore"):
+            if op == "forward":
+                outs = [forward(w, *p)]
+            else:
+                g = ops[0] if op == "backward" else ops[1]
+                if backward is not None:
+                    gx = backward(g.astype(_F64), w, *p)
+                else:
+                    gx = g.astype(_F64) * grad(w, *p)  # the IEEE product, as in C
+                outs = [gx] if op == "backward" else [forward(w, *p), gx]
+        outs = [_narrow(o, dtype) for o in outs]
+        if nan.any():
+            for o in outs:
+                np.copyto(o, quiet, where=nan)
+        return outs
+    return loop
+
+
 def _make_loop(name, op):
+    if name in FAMILY:
+        return _make_family_loop(name, op)
     forward, fused, backward = _MATH[name]
     if op == "forward":
         def loop(dtype, x):
@@ -460,7 +500,7 @@ class _FallbackUfunc:
 
     def __init__(self, name, op, mode, ufunc_name, doc):
         self.__name__ = ufunc_name
-        self.nin = 1 if op == "forward" else 2
+        self.nin = (1 if op == "forward" else 2) + _nparams(name)
         self.nout = 2 if op == "fused" else 1
         self.nargs = self.nin + self.nout
         self.types = [c * self.nin + "->" + c * self.nout for c in "efd"]
@@ -571,7 +611,9 @@ class _FallbackUfunc:
                           for a in inputs)
         try:
             with np.errstate(all="ignore"):
-                loop = _NUMPY_MODEL[self.nin](*probes, dtype=fixed, casting=casting).dtype
+                if self.nin > 2:  # NumPy's promotion of all inputs, then the 1-input search
+                    probes = [np.empty(0, np.result_type(*probes))]
+                loop = _NUMPY_MODEL[len(probes)](*probes, dtype=fixed, casting=casting).dtype
         except TypeError as exc:
             if "cast" not in str(exc):
                 loop = None

@@ -15,6 +15,17 @@ from dataclasses import dataclass, field
 
 MODES = ("accurate", "fast")
 OPS = ("forward", "backward", "fused")
+EXACT = ("accurate",)  # the modes of an exact activation: "fast" computes the same
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an activation, with torch.nn.functional's name and default
+    (None: required). It reaches the ufunc as an extra input after the data, so
+    a Python scalar or any array that broadcasts against x works."""
+    name: str
+    default: float | None
+    doc: str
 
 
 @dataclass(frozen=True)
@@ -40,13 +51,22 @@ class Activation:
     aliases: tuple
     formula: str          # forward, for docstrings and the README
     derivative: str       # f'(x), and how the backward reads it
-    backward_from: str    # "output": <name>_backward(grad_output, output)
-    torch_name: str       # the torch CPU function the benchmarks compare with
+    backward_from: str    # "output": <name>_backward(grad_output, output); "input": (.., x)
+    torch_name: str       # torch.nn.functional's function (torch.<name> for sigmoid, tanh)
     numpy_expr: str       # the expression a careful NumPy user writes
     # bounds[(op, mode, dtype)]: forward and fused (its gradient) per mode
     bounds: dict = field(default_factory=dict)
     # points worth probing: kinks, saturation, subnormal transitions
     probes: tuple = ()
+    params: tuple = ()    # Param, in torch's order
+    modes: tuple = MODES  # EXACT for activations with nothing to approximate
+    kind: str = "elementwise"  # or "axis": along one axis (softmax), not a ufunc
+    # (public name, option, value) for a row reached through an option of a
+    # public function: gelu's approximate="tanh" is the row gelu_tanh
+    variant_of: tuple | None = None
+    default_option: str = ""  # the option value this (public) row itself computes
+    # the derivative's values at the kinks, for the docs: "relu'(0) = 0 (torch)"
+    kinks: str = ""
 
 
 # Measured on an AMD EPYC (Zen 4) with `python -m fastact.verify` (float32: strided
@@ -105,6 +125,13 @@ _TANH_BOUNDS = {
         None, None, "gradient 1 - y^2 from the fast y: 1.2e-7 absolute measured", abs=2e-7),
 }
 
+# Exact activations: each result is x, a product with x or a constant, rounded
+# once; the gradient is g times a parameter or a constant, rounded once.
+_EXACT_BOUNDS = {
+    (op, mode, dt): Bound(0.5, None, "exact: one rounding of a product, or none")
+    for op in ("forward", "fused") for mode in MODES for dt in ("float32", "float64")
+}
+
 ACTIVATIONS = {
     a.name: a
     for a in (
@@ -132,8 +159,43 @@ ACTIVATIONS = {
             bounds=_TANH_BOUNDS,
             probes=(0.0, 2.0**-12, 0.5625, 0.625, 9.01, 9.125, 19.06, 52.0),
         ),
+        Activation(
+            name="relu",
+            aliases=(),
+            formula="relu(x) = max(x, 0)",
+            derivative="relu'(x) = 1 for x > 0, else 0",
+            backward_from="input",
+            torch_name="relu",
+            numpy_expr="np.maximum(x, 0)",
+            bounds=_EXACT_BOUNDS,
+            probes=(0.0,),
+            modes=EXACT,
+            kinks="relu'(0) = 0, as torch; relu(-0.0) = +0.0",
+        ),
+        Activation(
+            name="leaky_relu",
+            aliases=(),
+            formula="leaky_relu(x) = x for x > 0, else negative_slope * x",
+            derivative="leaky_relu'(x) = 1 for x > 0, else negative_slope",
+            backward_from="input",
+            torch_name="leaky_relu",
+            numpy_expr="np.where(x > 0, x, x * 0.01)",
+            bounds=_EXACT_BOUNDS,
+            probes=(0.0,),
+            params=(Param("negative_slope", 0.01, "slope for x <= 0"),),
+            modes=EXACT,
+            kinks="leaky_relu'(0) = negative_slope, as torch",
+        ),
     )
 }
+
+
+# the activations with public functions (gelu_tanh is reached through gelu)
+PUBLIC = tuple(n for n, a in ACTIVATIONS.items() if a.variant_of is None)
+# the ufunc-backed rows: every one of them is a row of csrc/activations.def
+ELEMENTWISE = tuple(n for n, a in ACTIVATIONS.items() if a.kind == "elementwise")
+# internal kernels in csrc/activations.def that are not activations
+INTERNAL = {}
 
 
 # public function name of each op: sigmoid, sigmoid_backward, sigmoid_fwd_bwd
@@ -147,14 +209,16 @@ def ufunc_name(name, op, mode):
 
 
 def build_ufuncs(make, what):
-    """{(name, op, mode): make(name, op, mode, ufunc_name, doc)} for every activation,
-    op and mode: the table each backend serves. The backward has no modes, so
-    both of its keys hold the same object."""
+    """{(name, op, mode): make(name, op, mode, ufunc_name, doc)} for every
+    element-wise activation, op and mode: the table each backend serves. The
+    backward and exact activations have one mode, so both of their keys hold
+    the same object."""
     table = {}
-    for name, act in ACTIVATIONS.items():
+    for name in ELEMENTWISE:
+        act = ACTIVATIONS[name]
         for op in OPS:
             for mode in MODES:
-                if op == "backward" and mode != MODES[0]:
+                if mode not in act.modes or (op == "backward" and mode != MODES[0]):
                     table[(name, op, mode)] = table[(name, op, MODES[0])]
                     continue
                 uname = ufunc_name(name, op, mode)

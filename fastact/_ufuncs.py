@@ -4,7 +4,7 @@ import os
 import warnings
 
 from . import _core
-from ._registry import ACTIVATIONS, build_ufuncs
+from ._registry import ACTIVATIONS, ELEMENTWISE, INTERNAL, build_ufuncs
 
 # Choose the ISA now, while the GIL is held: the loops read it without it.
 _core.get_isa()
@@ -13,10 +13,12 @@ if _forced and _forced not in _core.ISAS:
     warnings.warn(f"fastact: FASTACT_ISA={_forced!r} is not one of {', '.join(_core.ISAS)}; "
                   f"ignored (using {_core.get_isa()})", RuntimeWarning, stacklevel=2)
 
-if set(_core.ACTIVATIONS) != set(ACTIVATIONS):
-    raise ImportError("fastact: the C kernel table (csrc/activations.def) and "
-                      f"fastact/_registry.py disagree: {sorted(_core.ACTIVATIONS)} vs "
-                      f"{sorted(ACTIVATIONS)}")
+_expected = {n: (len(ACTIVATIONS[n].params), len(ACTIVATIONS[n].modes)) for n in ELEMENTWISE}
+_expected.update({n: (k, 2) for n, k in INTERNAL.items()})
+if _core.SHAPES != _expected:
+    raise ImportError("fastact: the C kernel table (csrc/activations.def) and fastact/_registry.py "
+                      f"disagree on the activations or their (parameters, modes): {_core.SHAPES} "
+                      f"vs {_expected}")
 
 UFUNCS = build_ufuncs(_core.make_ufunc, "ufunc")
 

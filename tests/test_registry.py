@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 import fastact
-from conftest import COMPILED, NAMES
-from fastact._registry import ACTIVATIONS, MODES, OPS, Activation, Bound
+from conftest import COMPILED
+from fastact._registry import (ACTIVATIONS, ELEMENTWISE, EXACT, INTERNAL, MODES, OPS, PUBLIC,
+                               Activation, Bound, Param)
+
+NAMES = tuple(ACTIVATIONS)
 
 BOUNDED_OPS = ("forward", "fused")
 DTYPES = ("float32", "float64")
@@ -17,9 +20,11 @@ def test_names_equal_the_c_table():
     if not COMPILED:
         pytest.skip("compiled backend not loaded")
     from fastact import _core, _ufuncs
-    assert tuple(sorted(_core.ACTIVATIONS)) == tuple(sorted(ACTIVATIONS))
+    assert tuple(sorted(_core.ACTIVATIONS)) == tuple(sorted(set(ELEMENTWISE) | set(INTERNAL)))
     assert len(set(_core.ACTIVATIONS)) == len(_core.ACTIVATIONS)
-    assert set(_ufuncs.UFUNCS) == {(n, op, m) for n in ACTIVATIONS for op in OPS for m in MODES}
+    for n in ELEMENTWISE:
+        assert _core.SHAPES[n] == (len(ACTIVATIONS[n].params), len(ACTIVATIONS[n].modes))
+    assert set(_ufuncs.UFUNCS) == {(n, op, m) for n in ELEMENTWISE for op in OPS for m in MODES}
 
 
 def test_registry_entries_are_well_formed():
@@ -30,8 +35,15 @@ def test_registry_entries_are_well_formed():
         assert isinstance(act, Activation) and act.name == key
         assert act.formula.startswith(f"{key}(x) = ")
         assert act.derivative.startswith(f"{key}'(x) = ")
-        assert act.backward_from == "output"
+        assert act.backward_from in ("output", "input")
+        assert act.kind in ("elementwise", "axis")
+        assert act.modes in (MODES, EXACT)
         assert act.probes and all(isinstance(p, float) and math.isfinite(p) for p in act.probes)
+        assert all(isinstance(p, Param) for p in act.params)
+        assert len({p.name for p in act.params}) == len(act.params)
+        if act.variant_of is not None:
+            public, option, value = act.variant_of
+            assert ACTIVATIONS[public].variant_of is None and value != ACTIVATIONS[public].default_option
         for alias in act.aliases:
             assert alias not in ACTIVATIONS
 
@@ -63,7 +75,7 @@ def test_accurate_bounds_are_tighter_than_fast(name):
             assert acc.ulp * np.finfo(dt).eps < fast.rel, (name, dt)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PUBLIC)
 def test_public_functions_exist(name):
     act = ACTIVATIONS[name]
     for attr in (name, f"{name}_backward", f"{name}_fwd_bwd", *act.aliases):
@@ -86,9 +98,11 @@ def _figures(b):
     return out
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PUBLIC)
 def test_docstrings_carry_formula_and_bounds(name):
     act = ACTIVATIONS[name]
+    for p in act.params:
+        assert p.name in getattr(fastact, name).__doc__
     fwd = getattr(fastact, name).__doc__
     assert act.formula in fwd
     assert act.derivative in fwd
@@ -108,11 +122,30 @@ def test_docstrings_carry_formula_and_bounds(name):
     assert act.derivative in bwd
 
 
+@pytest.mark.parametrize("name", PUBLIC)
+def test_signatures_follow_torch_names(name):
+    """The parameters are positional-or-keyword after the data, with the
+    registry's defaults, as in torch.nn.functional."""
+    import inspect
+    act = ACTIVATIONS[name]
+    sig = inspect.signature(getattr(fastact, name))
+    params = list(sig.parameters.values())
+    assert params[0].name == "x"
+    for p, q in zip(act.params, params[1:]):
+        assert q.name == p.name
+        assert q.default == (inspect.Parameter.empty if p.default is None else p.default)
+    assert "mode" in sig.parameters
+    bsig = inspect.signature(getattr(fastact, name + "_backward"))
+    assert list(bsig.parameters)[:2] == ["grad_output",
+                                         "output" if act.backward_from == "output" else "x"]
+
+
 def test_docstrings_show_every_bound_figure_kind():
     """A figure the registry states (ulp, relative, absolute) must reach the docs:
     checked on the entries that have each kind."""
     seen = set()
-    for name, act in ACTIVATIONS.items():
+    for name in PUBLIC:
+        act = ACTIVATIONS[name]
         for (op, mode, dt), b in act.bounds.items():
             doc = getattr(fastact, name if op == "forward" else f"{name}_fwd_bwd").__doc__
             line = next((ln for ln in doc.splitlines() if ln.strip().startswith(f"{mode}, {dt}:")),

@@ -71,9 +71,6 @@ static const double FA_TANHF_P_f64[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f64[] = {
 #endif
 
 
-/* y where x is a number; x itself (quieted) where x is NaN. */
-FA_INLINE VT FN(nan_through)(VT x, VT y) { return V(select)(V(isnan)(x), V(quiet)(x), y); }
-
 /* ---- sigmoid ---- */
 
 /* Shared by forward and fused: y, and the pieces the derivative needs. */
@@ -92,11 +89,11 @@ FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     return s;
 }
 
-FA_INLINE VT FN(sigmoid_fwd_acc)(VT x) {
+FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) {
     return FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX))).y;
 }
 
-FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, VT *y, VT *gx) {
+FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(sig_parts) s = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)));
     VT d = FN(div_pair_by_square)(s.eh, s.el, s.dh, s.dl); /* e / (1 + e)^2 */
     *y = s.y;
@@ -112,18 +109,18 @@ FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     return FN(nan_through)(x, V(select)(neg, er, r));
 }
 
-FA_INLINE VT FN(sigmoid_fwd_fast)(VT x) {
+FA_INLINE VT FN(sigmoid_fwd_fast)(VT x, const VT *p) {
     VT w;
     return FN(sigmoid_fast_core)(x, &w);
 }
 
-FA_INLINE void FN(sigmoid_fused_fast)(VT x, VT g, VT *y, VT *gx) {
+FA_INLINE void FN(sigmoid_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     VT w;
     *y = FN(sigmoid_fast_core)(x, &w);
     *gx = V(mul)(g, V(mul)(*y, w));
 }
 
-FA_INLINE VT FN(sigmoid_bwd)(VT g, VT y) {
+FA_INLINE VT FN(sigmoid_bwd)(VT g, VT y, const VT *p) {
     return V(mul)(V(mul)(g, V(sub)(S(1), y)), y);
 }
 
@@ -178,9 +175,9 @@ FA_INLINE VT FN(tanh_lut)(VT x) {
     VT x0 = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
     VT ax = V(max)(x0, S(FA_TANH_LUT_MIN_f32)); /* keeps subnormals out of the arithmetic */
     VT t = V(sub)(ax, V(clear_low_bits)(ax, 22));
-    VT p = V(lut32)(q[5], ax, 22);
-    for (int i = 4; i >= 0; --i) p = V(fma)(p, t, V(lut32)(q[i], ax, 22));
-    VT u = V(fma)(V(mul)(t, t), p, V(lut32)(FA_TANH_LUT_C0L, ax, 22));
+    VT c = V(lut32)(q[5], ax, 22);
+    for (int i = 4; i >= 0; --i) c = V(fma)(c, t, V(lut32)(q[i], ax, 22));
+    VT u = V(fma)(V(mul)(t, t), c, V(lut32)(FA_TANH_LUT_C0L, ax, 22));
     VT y = V(add)(V(lut32)(FA_TANH_LUT_C0H, ax, 22), V(fma)(V(lut32)(FA_TANH_LUT_C1, ax, 22), t, u));
     y = V(select)(V(lt)(x0, S(FA_TANH_LUT_MIN_f32)), x0, y);
     return FN(nan_through)(x, V(or)(y, sign));
@@ -189,7 +186,7 @@ FA_INLINE VT FN(tanh_lut)(VT x) {
 #define FA_TANH_USE_LUT 0
 #endif
 
-FA_INLINE VT FN(tanh_fwd_acc)(VT x) {
+FA_INLINE VT FN(tanh_fwd_acc)(VT x, const VT *p) {
 #if FA_TANH_USE_LUT
     return FN(tanh_lut)(x);
 #else
@@ -197,7 +194,7 @@ FA_INLINE VT FN(tanh_fwd_acc)(VT x) {
 #endif
 }
 
-FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
+FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
 #if FA_TANH_USE_LUT
     s.y = FN(tanh_lut)(x); /* the forward's y (the core's own y is then dead code) */
@@ -209,7 +206,7 @@ FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, VT *y, VT *gx) {
     *gx = V(mul)(g, FN(nan_through)(x, d));
 }
 
-FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
+FA_INLINE VT FN(tanh_fwd_fast)(VT x, const VT *p) {
     VT sign = V(and)(x, S(-0.0));
     VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
     VT axs = V(max)(ax, S(C(FA_TINY)));
@@ -221,12 +218,12 @@ FA_INLINE VT FN(tanh_fwd_fast)(VT x) {
     return FN(nan_through)(x, V(or)(y, sign));
 }
 
-FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, VT *y, VT *gx) {
-    *y = FN(tanh_fwd_fast)(x);
+FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    *y = FN(tanh_fwd_fast)(x, p);
     *gx = V(mul)(g, V(fnma)(*y, *y, S(1)));
 }
 
-FA_INLINE VT FN(tanh_bwd)(VT g, VT y) {
+FA_INLINE VT FN(tanh_bwd)(VT g, VT y, const VT *p) {
     return V(mul)(g, V(sub)(S(1), V(mul)(y, y)));
 }
 #undef FA_TANH_USE_LUT

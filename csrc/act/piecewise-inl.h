@@ -1,0 +1,42 @@
+/* The piecewise-linear family: relu, leaky_relu (relu6, prelu, hardtanh,
+ * hardsigmoid and hardswish follow the same pattern).
+ *
+ * Exact: every result is x, a product of x by a parameter, or a constant, each
+ * rounded once, so there is no fast mode. Values at the kinks follow torch's
+ * CPU kernels: relu'(0) = 0, leaky_relu'(0) = negative_slope (the x > 0 branch
+ * is the strict one). NaN x gives that NaN (quieted) as the output and as the
+ * gradient. p[k] is the k-th parameter (a broadcast scalar or per element).
+ */
+
+/* ---- relu: max(x, 0); relu' = 1 for x > 0, else 0 ---- */
+FA_INLINE VT FN(relu_fwd_acc)(VT x, const VT *p) {
+    (void)p;
+    return FN(nan_through)(x, V(select)(FN(positive)(FN(nan_clean)(x)), x, S(0)));
+}
+FA_INLINE VT FN(relu_bwd)(VT g, VT x, const VT *p) {
+    (void)p;
+    return FN(nan_through)(x, V(select)(FN(positive)(FN(nan_clean)(x)), g, S(0)));
+}
+FA_INLINE void FN(relu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    MT pos = FN(positive)(FN(nan_clean)(x));
+    (void)p;
+    *y = FN(nan_through)(x, V(select)(pos, x, S(0)));
+    *gx = FN(nan_through)(x, V(select)(pos, g, S(0)));
+}
+FA_NO_FAST_MODE(relu)
+
+/* ---- leaky_relu: x for x > 0, else negative_slope * x ---- */
+FA_INLINE VT FN(leaky_relu_fwd_acc)(VT x, const VT *p) {
+    VT xc = FN(nan_clean)(x);
+    return FN(nan_through)(x, V(select)(FN(positive)(xc), xc, V(mul)(xc, p[0])));
+}
+FA_INLINE VT FN(leaky_relu_bwd)(VT g, VT x, const VT *p) {
+    return FN(nan_through)(x, V(select)(FN(positive)(FN(nan_clean)(x)), g, V(mul)(g, p[0])));
+}
+FA_INLINE void FN(leaky_relu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    VT xc = FN(nan_clean)(x);
+    MT pos = FN(positive)(xc);
+    *y = FN(nan_through)(x, V(select)(pos, xc, V(mul)(xc, p[0])));
+    *gx = FN(nan_through)(x, V(select)(pos, g, V(mul)(g, p[0])));
+}
+FA_NO_FAST_MODE(leaky_relu)

@@ -1,0 +1,40 @@
+"""The pure-NumPy math of the activation family (everything but sigmoid and
+tanh, whose pair-precision math lives in _fallback.py), for the fallback backend.
+
+FAMILY[name] = (forward(x, *params), grad(x, *params)[, backward(g, x, *params)]):
+float64 arrays in (x free of NaN: the loop puts NaN lanes back), float64
+arrays out: f(x), f'(x) and, where it is not the IEEE product g * f'(x), the
+gradient (the select-based kernels give 0 wherever f' is 0, even for g = inf
+or NaN, as torch's threshold_backward does). The loop (_fallback._make_family_loop) rounds each result once to the
+loop dtype, so float16/float32 results are correctly rounded wherever the
+float64 formula is good to ~2^-29 relative; float64 results carry the
+formula's own few-ulp error (bounds in _registry.py, tests in tests/test_family.py).
+Kink values follow torch (documented in the registry's `kinks`).
+"""
+import numpy as np
+
+
+def _relu(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def _relu_grad(x):
+    return np.where(x > 0, 1.0, 0.0)
+
+
+def _relu_backward(g, x):
+    return np.where(x > 0, g, 0.0)
+
+
+def _leaky_relu(x, slope):
+    return np.where(x > 0, x, x * slope)
+
+
+def _leaky_relu_grad(x, slope):
+    return np.where(x > 0, 1.0, slope)
+
+
+FAMILY = {
+    "relu": (_relu, _relu_grad, _relu_backward),
+    "leaky_relu": (_leaky_relu, _leaky_relu_grad),
+}
