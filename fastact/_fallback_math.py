@@ -27,7 +27,7 @@ def _relu_backward(g, x):
 
 
 def _leaky_relu(x, slope):
-    return np.where(x > 0, x, x * slope)
+    return np.where(x > 0, x, np.where(x > 0, 0.0, x) * slope)
 
 
 def _leaky_relu_grad(x, slope):

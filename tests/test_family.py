@@ -1,0 +1,283 @@
+"""Every element-wise activation of the registry, forward, backward and fused,
+against the independent references of tests/family_reference.py, on every
+ISA this CPU runs and on the fallback (the `isa` fixture).
+
+Tolerances are the registry's measured bounds (fastact._registry), the only
+source of test tolerances; the finite-difference check has its own, stated
+where it is used. sigmoid and tanh are also held to their bounds over far
+larger sweeps in test_accuracy.py.
+"""
+import functools
+import math
+
+import numpy as np
+import pytest
+
+import fastact
+import reference as R
+from conftest import bound
+from family_reference import REFS
+from fastact._registry import ACTIVATIONS, ELEMENTWISE, MODES
+
+ROWS = tuple(n for n in ELEMENTWISE)
+
+
+def test_every_row_has_a_reference():
+    assert set(REFS) >= set(ROWS), f"no reference for {sorted(set(ROWS) - set(REFS))}"
+
+
+def _call(name, op, mode, *args, **kw):
+    return fastact._impl.get_ufunc(name, op, mode)(*args, **kw)
+
+
+def _neighbours(points, dtype, k=3):
+    """Each point and its k float neighbours on each side, in dtype."""
+    out = []
+    for p in points:
+        v = np.array(p, dtype)
+        out.append(v)
+        lo = hi = v
+        for _ in range(k):
+            lo, hi = np.nextafter(lo, dtype.type(-np.inf)), np.nextafter(hi, dtype.type(np.inf))
+            out += [lo, hi]
+    return np.array(out, dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def inputs(name, dtype):
+    """Random values where the activations bend, wide log-spaced magnitudes from
+    the subnormals to the largest finite float, the registry's probes and kinks
+    with their neighbours; both signs; finite."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(7)
+    fi = np.finfo(dtype)
+    lo = math.log2(float(fi.smallest_subnormal))
+    hi = math.log2(float(fi.max))
+    n = 40_000
+    mags = np.concatenate([np.abs(rng.standard_normal(n)) * 3, rng.uniform(0, 30, n),
+                           rng.uniform(0, 120, n // 4), np.exp2(rng.uniform(lo, hi, n))])
+    x = (mags * rng.choice([-1.0, 1.0], mags.size)).astype(dtype)
+    act = ACTIVATIONS[name]
+    points = [p for p in act.probes] + [-p for p in act.probes] + list(REFS[name].kink_points)
+    x = np.concatenate([x, _neighbours(points, dtype), np.array([0.0, -0.0], dtype)])
+    return x[np.isfinite(x)]
+
+
+def _wide(x):
+    return x.astype(R.wide_type(x.dtype))
+
+
+def _params(name, ps, dtype):
+    return tuple(dtype.type(p) for p in ps)
+
+
+def _ref(fn, x, ps):
+    """fn in the wide type; results beyond the largest float of x's dtype (that
+    round to inf there) become inf, the correctly rounded result."""
+    with np.errstate(all="ignore"):
+        r = np.asarray(fn(_wide(x), *[_wide(np.asarray(p, x.dtype)) for p in ps]))
+        fi = np.finfo(x.dtype)
+        top = r.dtype.type(fi.max) * (1 + r.dtype.type(fi.eps) / 4)  # max + half an ulp
+        return np.where(np.abs(r) >= top, np.copysign(np.inf, r), r)
+
+
+PARAM_CASES = [(n, i) for n in ROWS for i in range(len(REFS.get(n, REFS["relu"]).params))]
+
+
+@pytest.mark.parametrize("name,case", PARAM_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_forward_and_fused_against_reference(name, case, dtype, isa, mode):
+    ref = REFS[name]
+    dtype = np.dtype(dtype)
+    if dtype == np.float64 and not ref.wide64:
+        pytest.skip("covered by test_float64_against_mpmath (no long double formula)")
+    if dtype == np.float64 and not R.LONGDOUBLE_IS_WIDE:
+        pytest.skip("np.longdouble is not wider than float64 here")
+    x = inputs(name, dtype)
+    ps = _params(name, ref.params[case], dtype)
+    with np.errstate(over="ignore"):  # results beyond the float range are inf, flagged
+        y = _call(name, "forward", mode, x, *ps)
+        y2, gx = _call(name, "fused", mode, x, np.ones_like(x), *ps)
+    yref = _ref(ref.forward, x, ps)
+    what = f"{name}{ps} {mode} {dtype} on {isa or 'fallback'}"
+    R.check_bound(x, y, yref, bound(name, "forward", mode, dtype), dtype, what)
+    np.testing.assert_array_equal(y2, y, err_msg=f"{what}: fused y differs from the forward")
+    gref = _ref(ref.grad, x, ps)
+    R.check_bound(x, gx, gref, bound(name, "fused", mode, dtype), dtype, what + " gradient")
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if ACTIVATIONS[n].backward_from == "input"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_backward_is_the_fused_gradient(name, dtype, isa):
+    """<name>_backward(g, x) computes exactly the fused pass's gradient."""
+    dtype = np.dtype(dtype)
+    x = inputs(name, dtype)
+    g = np.random.default_rng(1).standard_normal(x.size).astype(dtype)
+    for ps in REFS[name].params:
+        ps = _params(name, ps, dtype)
+        with np.errstate(over="ignore"):
+            gx = _call(name, "backward", "accurate", g, x, *ps)
+            _, gf = _call(name, "fused", "accurate", x, g, *ps)
+        np.testing.assert_array_equal(gx, gf, err_msg=f"{name}{ps} {dtype}")
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_finite_differences(name, isa):
+    """The fused gradient agrees with a central difference of the float64
+    forward. With h = 2^-20 max(1, |x|), the difference's truncation error is
+    about h^2 |f'''| / 6 and its rounding error about 2 eps |f| / h: both below
+    1e-9 relative for these smooth functions on |x| <= 30, so 1e-7 relative
+    (plus the rounding noise, absolute, for f' near 0) is ample. Accurate mode
+    only: a fast forward's 1e-7-class error divided by h swamps the difference
+    (the fast gradients are checked against the reference instead)."""
+    mode = "accurate"
+    ref = REFS[name]
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.standard_normal(3000) * 3, rng.uniform(-30, 30, 1000)])
+    for k in ref.kink_points:
+        x = x[np.abs(x - k) > 1e-3]
+    h = np.ldexp(np.maximum(1.0, np.abs(x)), -20)
+    for ps in ref.params:
+        up = _call(name, "forward", mode, x + h, *ps)
+        dn = _call(name, "forward", mode, x - h, *ps)
+        fd = (up - dn) / ((x + h) - (x - h))
+        _, gx = _call(name, "fused", mode, x, np.ones_like(x), *ps)
+        # the difference's rounding error, a few eps |f| / h, is the absolute slack
+        noise = 4 * np.finfo(np.float64).eps * (np.abs(up) + np.abs(dn)) / (2 * h)
+        err = np.abs(fd - gx) - 1e-7 * np.abs(gx) - noise
+        assert err.max() <= 0, f"{name}{ps} {mode}: {R.worst(x, err, gx, fd, 'excess')}"
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if REFS[n].kinks])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_values_at_the_kinks(name, dtype, isa, mode):
+    """f and f' at the kinks are torch's (registry `kinks` text), exactly."""
+    dtype = np.dtype(dtype)
+    for x0, ps, y0, d0 in REFS[name].kinks:
+        x = np.array([x0], dtype)
+        ps = _params(name, ps, dtype)
+        y, gx = _call(name, "fused", mode, x, np.ones_like(x), *ps)
+        assert y[0] == dtype.type(y0) and not np.signbit(y[0]) or y0 != 0 or x0 != 0, (name, x0)
+        assert y[0] == dtype.type(y0), f"{name}({x0}, {ps}) = {y[0]}, expected {y0}"
+        assert gx[0] == dtype.type(d0), f"{name}'({x0}, {ps}) = {gx[0]}, expected {d0}"
+        assert _call(name, "backward", "accurate", np.ones_like(x), x, *ps)[0] == dtype.type(d0) \
+            or ACTIVATIONS[name].backward_from == "output"
+
+
+@pytest.mark.parametrize("name", ROWS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_special_values(name, dtype, isa, mode):
+    """+-0, +-inf, subnormals and the largest floats give the reference's value
+    (limits included) within the bound; NaN gives NaN in both outputs."""
+    dtype = np.dtype(dtype)
+    fi = np.finfo(dtype)
+    x = np.array([0.0, -0.0, np.inf, -np.inf, fi.smallest_subnormal, -fi.smallest_subnormal,
+                  fi.smallest_normal, -fi.smallest_normal, fi.max, -fi.max], dtype)
+    ref = REFS[name]
+    for ps in ref.params:
+        ps = _params(name, ps, dtype)
+        with np.errstate(over="ignore"):
+            y, gx = _call(name, "fused", mode, x, np.ones_like(x), *ps)
+        what = f"{name}{ps} {mode} {dtype} special values"
+        if dtype == np.float64 and not ref.wide64:
+            yref = np.array([float(ref.mp_forward(float(v), *ps)) for v in x])
+            gref = np.array([float(ref.mp_grad(float(v), *ps)) for v in x])
+        else:
+            yref, gref = _ref(ref.forward, x, ps), _ref(ref.grad, x, ps)
+        R.check_bound(x, y, yref, bound(name, "forward", mode, dtype), dtype, what)
+        R.check_bound(x, gx, gref, bound(name, "fused", mode, dtype), dtype, what + " gradient")
+        n = np.array([np.nan, -np.nan], dtype)
+        yn, gn = _call(name, "fused", mode, n, np.ones_like(n), *ps)
+        assert np.isnan(yn).all() and np.isnan(gn).all(), what
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_no_floating_point_warnings_where_the_result_is_finite(name, isa, mode):
+    """Finite x whose reference result is finite gives finite results and
+    raises no flag (np.errstate(all="raise")), at any magnitude."""
+    ref = REFS[name]
+    for dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        x = inputs(name, dtype)
+        for ps in ref.params:
+            ps = _params(name, ps, dtype)
+            if dtype == np.float64 and not ref.wide64:
+                keep = np.abs(x) < 1e300  # the mpmath formulas are not evaluated here
+            else:
+                keep = np.isfinite(_ref(ref.forward, x, ps)) & np.isfinite(_ref(ref.grad, x, ps))
+            xs = x[keep]
+            with np.errstate(all="raise"):
+                y, gx = _call(name, "fused", mode, xs, np.ones_like(xs), *ps)
+                y1 = _call(name, "forward", mode, xs, *ps)
+            assert np.isfinite(y).all() and np.isfinite(gx).all() and np.isfinite(y1).all(), \
+                f"{name}{ps} {mode} {dtype}: {R.worst(xs, ~np.isfinite(y) | ~np.isfinite(gx))}"
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if ACTIVATIONS[n].params])
+def test_parameter_arrays_match_scalars(name, isa, mode):
+    """Parameters given per element (the kernels that load them per lane) give
+    what one call per parameter value gives; broadcasting works both ways."""
+    ref = REFS[name]
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(1031) * 4).astype(np.float32)   # not a multiple of any width
+    sets = ref.params
+    idx = rng.integers(0, len(sets), x.size)
+    arrays = [np.array([sets[i][k] for i in idx], np.float32) for k in range(len(sets[0]))]
+    y, gx = _call(name, "fused", mode, x, np.ones_like(x), *arrays)
+    for i, ps in enumerate(sets):
+        m = idx == i
+        ys, gs = _call(name, "fused", mode, x[m], np.ones_like(x[m]), *[np.float32(p) for p in ps])
+        np.testing.assert_array_equal(y[m], ys)
+        np.testing.assert_array_equal(gx[m], gs)
+    # a column of parameter values broadcast along rows (prelu's channels)
+    x2 = x[:1030].reshape(10, 103)
+    col = np.array([sets[i % len(sets)][0] for i in range(10)], np.float32)[:, None]
+    rest = [np.float32(v) for v in sets[0][1:]]
+    y2 = _call(name, "forward", mode, x2, col, *rest)
+    for r in range(10):
+        np.testing.assert_array_equal(y2[r], _call(name, "forward", mode, x2[r], col[r, 0], *rest))
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_float16_goes_through_float32(name, isa, mode):
+    """float16 in, float16 out: within the float32 bound plus one float16
+    rounding (0.5 ulp of float16, and a double rounding of at most 2^-13
+    relative more) of the float64 reference."""
+    x = np.concatenate([np.linspace(-20, 20, 4001), [0.0, -0.0]]).astype(np.float16)
+    ref = REFS[name]
+    for ps in ref.params:
+        y = _call(name, "forward", mode, x, *ps)
+        assert y.dtype == np.float16
+        # the float16 loop takes the parameters as float16 too
+        yref = _ref(ref.forward, x.astype(np.float32), [np.float32(np.float16(p)) for p in ps])
+        err = R.ulp_error(y, yref, np.float16)
+        b = bound(name, "forward", mode, np.float32)
+        slack = 0.5 + 0.01 + (b.ulp or 0) * 2.0**-13 + (b.rel or 0) * 2**11 + (b.abs or 0) * 2**24
+        assert err.max() <= slack, f"{name}{ps} {mode}: {R.worst(x, err, y, yref, 'ulp')}"
+
+
+def _mp_samples():
+    rng = np.random.default_rng(11)
+    return np.concatenate([rng.standard_normal(600) * 3, rng.uniform(-40, 40, 300),
+                           np.exp2(rng.uniform(-60, 9, 100)) * rng.choice([-1, 1], 100)])
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if not REFS[n].wide64])
+def test_float64_against_mpmath(name, isa, mode):
+    """float64 results of rows without a long double reference formula, against
+    mpmath at 160 bits on 1000 samples."""
+    pytest.importorskip("mpmath")
+    ref = REFS[name]
+    x = _mp_samples()
+    for ps in ref.params:
+        y, gx = _call(name, "fused", mode, x, np.ones_like(x), *ps)
+        yref = np.array([ref.mp_forward(v, *ps) for v in x], dtype=object)
+        gref = np.array([ref.mp_grad(v, *ps) for v in x], dtype=object)
+        for got, exact, op in ((y, yref, "forward"), (gx, gref, "fused")):
+            b = bound(name, op, mode, np.float64)
+            ulp = np.array([R.mp_ulp_error(g, e, np.float64) for g, e in zip(got, exact)])
+            rel = np.array([float(abs((R._mp().mpf(float(g)) - e) / e)) if e != 0 else 0.0
+                            for g, e in zip(got, exact)])
+            if b.ulp is not None:
+                assert ulp.max() <= b.ulp, f"{name}{ps} {mode} {op}: {R.worst(x, ulp, got)}"
+            if b.rel is not None:
+                assert rel.max() <= b.rel, f"{name}{ps} {mode} {op}: {R.worst(x, rel, got)}"
