@@ -297,3 +297,6 @@ def _cpu_name():
         pass
     import platform
     return platform.processor() or "unknown CPU"
+
+
+from . import nn  # noqa: E402  (layer objects; built from the functions above)
