@@ -1,34 +1,45 @@
 #!/usr/bin/env python
-"""fastact against its peers: forward, backward and forward+backward, every
-activation in the registry, float32 and float64, four sizes, one thread.
+"""fastact against its peers: every activation in the registry; forward,
+backward and forward+backward; float32 and float64; 1,000 to 16,777,216
+elements; one thread and all threads.
 
-    python bench/bench.py [--quick] [--sizes N ...] [--dtypes ...] [--functions ...]
+    python bench/bench.py [--quick] [--functions NAME ...] [--ops OP ...]
+                          [--sizes N ...] [--dtypes ...] [--threads N ...]
                           [--isas ...] [--min-time S] [--json PATH]
 
-Rows, for each dtype, size and activation:
-  forward   fastact in each mode on each supported ISA; the registry's NumPy
-            expression; scipy.special's function of the same name (sigmoid ->
-            expit) if scipy is installed; torch.<name> if torch is installed
-  backward  fastact <name>_backward; the NumPy hand-written gradient from the
-            output; torch.ops.aten.<name>_backward
-  fwd+bwd   fastact <name>_fwd_bwd in each mode; NumPy expression + NumPy
-            backward; torch forward + aten backward
-  copy      np.copyto of an array of the same size: the memory-bandwidth limit
-Outputs are preallocated wherever the implementation takes out=. Each figure is
-the median time per call over repeated samples, in ns per element. Ratios:
-"/copy" = time / np.copyto time; "peer/fastact" = peer time / fastact time of the
-same op on the active ISA (above 1: fastact is faster), in each mode.
-No asserts: this measures, the tests check. See bench/README.md.
+Rows, for each dtype, size, thread count and activation (parameters at their
+defaults, prelu's weight 0.25; softmax and log_softmax along the last axis of a
+(1024, n/1024) array, (n/64, 64) below 65,536):
+  forward   fastact in each of its modes (on each supported ISA at one thread,
+            the active one otherwise); the NumPy expression (registry
+            numpy_expr); scipy.special's function of the same name; torch
+            (aten .out kernel or torch.nn.functional); numexpr
+  backward  fastact <name>_backward; the hand-written NumPy gradient; torch's
+            aten backward kernel (autograd where there is none)
+  fused     fastact <name>_fwd_bwd in each mode; NumPy forward then backward;
+            torch forward then backward
+  copy      np.copyto of one array (forward, backward reference) and of two
+            arrays (fused reference: 2 reads + 2 writes, the memory limit)
+Threads: fastact, the NumPy rows and the copies split the array into one chunk
+per thread, run on a ThreadPoolExecutor (NumPy ufunc loops release the GIL);
+torch and numexpr run whole on their own thread pools set to the same count.
+Each figure: the median time per call over repeated samples (with the
+quartiles, which bench/compare.py uses as the noise), in ns per element.
+Ratios: "over_copyto" = time / copy time; "peer_over_fastact" = peer time /
+fastact time of the same op on the active ISA, per mode (above 1: fastact is
+faster). No asserts: this measures, the tests check. See bench/README.md.
 """
 import os
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"          # before numpy / torch load their thread pools
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+             "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"          # before numpy / torch / numexpr load their pools
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -44,80 +55,109 @@ from fastact._registry import MODES  # noqa: E402
 SIZES = (1_000, 65_536, 1_048_576, 16_777_216)
 QUICK_SIZES = (65_536, 16_777_216)
 DTYPES = ("float32", "float64")
+OPS = ("forward", "backward", "fused")
+NATIVE_THREADS = ("torch", "numexpr")   # libraries that thread themselves
 
 
 class Row:
-    """One implementation of one op: what it is and how to call it."""
+    """One implementation of one op: what it is, and make(bufs) -> a no-argument
+    call on the arrays in bufs (a dict of views: x, g inputs; y, gx outputs; z
+    the backward's second input)."""
 
-    def __init__(self, op, impl, label, fn, mode=None, isa=None):
-        self.op, self.impl, self.label, self.fn = op, impl, label, fn
+    def __init__(self, op, impl, label, make, mode=None, isa=None):
+        self.op, self.impl, self.label, self.make = op, impl, label, make
         self.mode, self.isa = mode, isa
         self.timing = None
 
 
-def rows_for(act, peers, bufs, isas, active_isa):
-    """Every Row of `act` on the arrays in bufs (x, g inputs; y, gx, y2 outputs)."""
-    x, g, y, gx = bufs["x"], bufs["g"], bufs["y"], bufs["gx"]
-    fwd = getattr(fastact, act.name)
-    bwd = getattr(fastact, f"{act.name}_backward")
-    fused = getattr(fastact, f"{act.name}_fwd_bwd")
+def rows_for(act, peers, ops, isas, active):
     rows = []
-    for mode in MODES:
-        for isa in isas:
-            rows.append(Row("forward", "fastact", f"fastact {mode} [{isa or 'python'}]",
-                            lambda mode=mode: fwd(x, out=y, mode=mode), mode, isa))
-    expr = M.numpy_expr(act)
-    rows.append(Row("forward", "numpy", act.numpy_expr, lambda: expr(x)))
-    sp = M.scipy_function(peers["scipy"], act)
-    if sp is not None:
-        rows.append(Row("forward", "scipy", f"scipy.special.{sp.__name__}",
-                        lambda: sp(x, out=y)))
-    torch = peers["torch"]
-    tfwd, tbwd = M.torch_functions(torch, act)
-    if torch is not None:
-        xt, gt, yt, gxt = (torch.from_numpy(a) for a in (x, g, y, gx))
-    if tfwd is not None:
-        rows.append(Row("forward", "torch", f"torch.{act.torch_name}",
-                        lambda: tfwd(xt, out=yt)))
+    fwd = {m: M.fastact_op(act, "forward", m) for m in M.act_modes(act)}
+    fused = {m: M.fastact_op(act, "fused", m) for m in M.act_modes(act)}
+    bwd = M.fastact_op(act, "backward")
+    npf, npb = M.numpy_forward(act), M.numpy_backward(act)
+    tp = M.torch_peers(peers["torch"], act)
+    from_output = act.backward_from == "output"
 
-    # backward from the output (y2 holds a forward result) or from x
-    yin = bufs["y2"] if act.backward_from == "output" else x
-    rows.append(Row("backward", "fastact", f"fastact {act.name}_backward [{active_isa}]",
-                    lambda: bwd(g, yin, out=gx), None, active_isa))
-    nbwd = M.numpy_backward(act)
-    if nbwd is not None:
-        rows.append(Row("backward", "numpy", M.REFERENCES[act.name].numpy_backward,
-                        lambda: nbwd(g, yin)))
-    if tbwd is not None:
-        yint = torch.from_numpy(yin)
-        rows.append(Row("backward", "torch", f"aten.{act.torch_name}_backward",
-                        lambda: tbwd(gt, yint, grad_input=gxt)))
-
-    for mode in MODES:
-        rows.append(Row("fwd+bwd", "fastact", f"fastact {act.name}_fwd_bwd {mode} [{active_isa}]",
-                        lambda mode=mode: fused(x, g, out=(y, gx), mode=mode), mode, active_isa))
-    if nbwd is not None:
-        rows.append(Row("fwd+bwd", "numpy", "NumPy expression, then backward",
-                        lambda: nbwd(g, expr(x))))
-    if tfwd is not None and tbwd is not None:
-        def torch_both():
-            tfwd(xt, out=yt)
-            tbwd(gt, yt, grad_input=gxt)
-        rows.append(Row("fwd+bwd", "torch", f"torch.{act.torch_name} + aten backward",
-                        torch_both))
+    if "forward" in ops:
+        for mode, f in fwd.items():
+            for isa in isas:
+                rows.append(Row("forward", "fastact", f"fastact {mode} [{isa or 'python'}]",
+                                lambda b, f=f: (lambda: f(b["x"], out=b["y"])), mode, isa))
+        peers_fwd = [npf, M.scipy_forward(peers["scipy"], act),
+                     tp.forward() if tp else None, M.numexpr_forward(peers["numexpr"], act)]
+        for peer in peers_fwd:
+            if peer is not None:
+                rows.append(Row("forward", peer.library, peer.label,
+                                lambda b, p=peer: p.bind(b["x"], out=b["y"])))
+    if "backward" in ops:
+        rows.append(Row("backward", "fastact", f"fastact {act.name}_backward [{active}]",
+                        lambda b: (lambda: bwd(b["g"], b["z"], out=b["gx"])), None, active))
+        tb = tp.backward() if tp else None
+        for peer in (npb, tb):
+            if peer is not None:
+                rows.append(Row("backward", peer.library, peer.label,
+                                lambda b, p=peer: p.bind(b["g"], b["z"], out=b["gx"])))
+    if "fused" in ops:
+        for mode, f in fused.items():
+            rows.append(Row("fused", "fastact", f"fastact {act.name}_fwd_bwd {mode} [{active}]",
+                            lambda b, f=f: (lambda: f(b["x"], b["g"], out=(b["y"], b["gx"]))),
+                            mode, active))
+        if npf is not None and npb is not None:
+            if from_output:
+                def both(b):
+                    return lambda: npb.fn(b["g"], npf.fn(b["x"]))
+            else:
+                def both(b):
+                    return lambda: (npf.fn(b["x"]), npb.fn(b["g"], b["x"]))
+            rows.append(Row("fused", "numpy", "NumPy forward, then backward", both))
+        if tp is not None:
+            peer = tp.fused()
+            rows.append(Row("fused", "torch", peer.label,
+                            lambda b, p=peer: p.bind(b["x"], b["g"], out=(b["y"], b["gx"]))))
     return rows
 
 
-def time_row(row, min_time):
+def chunks(bufs, n):
+    """bufs split into n views along the first axis (rows for 2-D arrays)."""
+    length = next(iter(bufs.values())).shape[0]
+    edges = np.linspace(0, length, n + 1).astype(int)
+    return [{k: v[lo:hi] for k, v in bufs.items()} for lo, hi in zip(edges[:-1], edges[1:])
+            if hi > lo]
+
+
+def timed_call(row, bufs, threads, pool):
+    """The no-argument call that is timed: the row on the whole arrays, or on one
+    chunk per thread through the pool (a library that threads itself runs whole)."""
+    if threads == 1 or row.impl in NATIVE_THREADS:
+        return row.make(bufs)
+    calls = [row.make(c) for c in chunks(bufs, threads)]
+
+    def run():
+        for f in [pool.submit(c) for c in calls]:
+            f.result()
+    return run
+
+
+def time_row(row, call, min_time):
     if row.isa is not None and fastact.backend == "compiled":
         from fastact import _ufuncs
         saved = _ufuncs.get_isa()
         _ufuncs.set_isa(row.isa)
         try:
-            return M.time_call(row.fn, min_time=min_time)
+            return M.time_call(call, min_time=min_time)
         finally:
             _ufuncs.set_isa(saved)
-    return M.time_call(row.fn, min_time=min_time)
+    return M.time_call(call, min_time=min_time)
+
+
+def _copy_rows(bufs, threads, pool, min_time):
+    one = Row("copy", "numpy", "np.copyto", lambda b: (lambda: np.copyto(b["y"], b["x"])))
+    two = Row("copy2", "numpy", "np.copyto of 2 arrays",
+              lambda b: (lambda: (np.copyto(b["y"], b["x"]), np.copyto(b["gx"], b["g"]))))
+    for row in (one, two):
+        row.timing = time_row(row, timed_call(row, bufs, threads, pool), min_time)
+    return one, two
 
 
 def run(args):
@@ -126,11 +166,18 @@ def run(args):
     peers, notes = M.load_peers()
     info = M.machine_info(peers)
     info["fastact_path"] = str(Path(fastact.__file__).parent)
-    acts = M.activations(M.split_names(args.functions))
-    sizes = [int(s) for s in M.split_names(args.sizes)]
+    acts = M.find_activations(M.split_names(args.functions))
+    ops = M.split_names(args.ops) or list(OPS)
+    bad = [o for o in ops if o not in OPS]
+    if bad:
+        raise SystemExit(f"--ops: {', '.join(bad)} not one of {', '.join(OPS)}")
+    sizes = [int(float(s)) for s in M.split_names(args.sizes)]
     sizes = sizes or list(QUICK_SIZES if args.quick else SIZES)
     dtypes = M.split_names(args.dtypes) or (["float32"] if args.quick else list(DTYPES))
-    min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 0.2)
+    ncpu = os.cpu_count() or 1
+    threads = [ncpu if t == "all" else int(t) for t in M.split_names(args.threads)] \
+        or ([1] if args.quick else sorted({1, ncpu}))
+    min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 0.1)
     if fastact.backend == "compiled":
         from fastact import _ufuncs
         active = _ufuncs.get_isa()
@@ -148,57 +195,65 @@ def run(args):
     print(f"fastact from {info['fastact_path']}")
     for note in notes:
         print(f"note: {note}")
-    print(f"sizes {', '.join(f'{s:,}' for s in sizes)}; dtypes {', '.join(dtypes)}; "
+    print(f"functions {len(acts)}; ops {', '.join(ops)}; sizes {', '.join(f'{s:,}' for s in sizes)}; "
+          f"dtypes {', '.join(dtypes)}; threads {', '.join(map(str, threads))}; "
           f"min {min_time:g} s per figure; x = 3 * standard normal", flush=True)
 
     results = []
-    summary = []
     t_start = time.perf_counter()
-    total = len(dtypes) * len(sizes) * len(acts)
-    progress = M.Progress(total, every=20.0)
+    progress = M.Progress(len(dtypes) * len(sizes) * len(threads) * len(acts), every=20.0)
+    pool = ThreadPoolExecutor(max_workers=max(threads))
+    rows_of = {}
     for dtype in dtypes:
         x_all, g_all = M.timing_inputs(max(sizes), dtype)
-        out_all = {k: np.empty_like(x_all) for k in ("y", "gx", "y2")}
+        out_all = {k: np.empty_like(x_all) for k in ("y", "gx", "z")}
         for size in sizes:
-            bufs = {"x": x_all[:size], "g": g_all[:size]}
-            bufs.update({k: v[:size] for k, v in out_all.items()})
-            progress.show(f"{dtype} {size:,}: np.copyto")
-            copy = M.time_call(lambda: np.copyto(bufs["y"], bufs["x"]), min_time=min_time)
-            copy_ns = copy.ns_per(size)
-            results.append(_result(dtype, size, None, "copy", "numpy", "np.copyto", None, None,
-                                   copy, size, copy_ns))
-            block = []
-            for act in acts:
-                progress.show(f"{dtype} {size:,}: {act.name}")
-                getattr(fastact, act.name)(bufs["x"], out=bufs["y2"])   # a real y for backward
-                rows = rows_for(act, peers, bufs, isas, active)
-                with np.errstate(all="ignore"):
+            for nthreads in threads:
+                M.set_peer_threads(peers, nthreads)
+                flat = {"x": x_all[:size], "g": g_all[:size]}
+                flat.update({k: v[:size] for k, v in out_all.items()})
+                progress.show(f"{dtype} {size:,} x{nthreads}: np.copyto")
+                copy1, copy2 = _copy_rows(flat, nthreads, pool, min_time)
+                base = {"dtype": dtype, "size": size, "threads": nthreads}
+                for row in (copy1, copy2):
+                    results.append(_record(base, None, row, size, None))
+                copy_ns = {"copy": copy1.timing.ns_per(size), "copy2": copy2.timing.ns_per(size)}
+                block = []
+                for act in acts:
+                    progress.show(f"{dtype} {size:,} x{nthreads}: {act.name}")
+                    shape = M.shaped(act, size)
+                    n = int(np.prod(shape))
+                    bufs = {k: v[:n].reshape(shape) for k, v in flat.items()}
+                    with np.errstate(all="ignore"):
+                        if act.backward_from == "output":   # a real y for the backward
+                            M.fastact_op(act, "forward")(bufs["x"], out=bufs["z"])
+                        else:
+                            bufs["z"] = bufs["x"]
+                        if act.name not in rows_of:
+                            rows_of[act.name] = rows_for(act, peers, ops, isas, active)
+                        rows = [r for r in rows_of[act.name] if nthreads == 1 or r.isa in (None, active)]
+                        for row in rows:
+                            row.timing = time_row(row, timed_call(row, bufs, nthreads, pool),
+                                                  min_time)
+                    block.append((act, rows, n))
+                    progress.step(f"{dtype} {size:,} x{nthreads}: {act.name}")
+                progress.close()
+                print_block(dtype, size, nthreads, copy_ns, block, active)
+                for act, rows, n in block:
+                    fa = _fastact_times(rows, active)
                     for row in rows:
-                        row.timing = time_row(row, min_time)
-                block.append((act, rows))
-                progress.step(f"{dtype} {size:,}: {act.name}")
-            progress.close()
-            print_block(dtype, size, copy_ns, block, active)
-            for act, rows in block:
-                base = _fastact_times(rows, active)
-                for row in rows:
-                    r = _result(dtype, size, act.name, row.op, row.impl, row.label, row.mode,
-                                row.isa, row.timing, size, copy_ns)
-                    if row.impl != "fastact":
-                        r["peer_over_fastact"] = {m: row.timing.seconds / base[(row.op, m)]
-                                                  for m in _modes_of(row.op)}
-                    results.append(r)
-                summary.append((dtype, size, act, rows, copy_ns))
+                        results.append(_record(base, act, row, n, copy_ns, fa))
+    pool.shutdown()
     progress.close()
-    print_summary(summary, active)
     elapsed = time.perf_counter() - t_start
     print(f"\n({elapsed:.0f} s)")
     if args.json:
-        out = {"machine": info, "params": {"sizes": sizes, "dtypes": dtypes,
-                                           "functions": [a.name for a in acts],
-                                           "isas": isas, "min_time": min_time,
-                                           "inputs": "x = 3 * standard normal, "
-                                                     "grad_output standard normal"},
+        out = {"machine": info, "notes": notes,
+               "params": {"sizes": sizes, "dtypes": dtypes, "threads": threads, "ops": ops,
+                          "functions": [a.name for a in acts], "isas": isas,
+                          "active_isa": active, "min_time": min_time,
+                          "parameters": {a.name: M.param_values(a) for a in acts},
+                          "inputs": "x = 3 * standard normal, grad_output standard normal"},
                "seconds": elapsed, "results": results}
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=str)
@@ -206,80 +261,72 @@ def run(args):
     return 0
 
 
-def _modes_of(op):
-    return ("accurate",) if op == "backward" else MODES
+def _modes_of(op, fa):
+    return [m for m in MODES if (op, m) in fa]
 
 
 def _fastact_times(rows, active):
-    """(op, mode) -> seconds of fastact on the active ISA (backward under both modes)."""
+    """(op, mode) -> seconds of fastact on the active ISA (the backward, which has
+    one mode, under "accurate")."""
     base = {}
     for row in rows:
         if row.impl == "fastact" and row.isa == active:
-            for mode in ([row.mode] if row.mode else MODES):
+            for mode in ([row.mode] if row.mode else MODES[:1]):
                 base[(row.op, mode)] = row.timing.seconds
     return base
 
 
-def _result(dtype, size, name, op, impl, label, mode, isa, timing, n, copy_ns):
-    ns = timing.ns_per(n)
-    return {"dtype": dtype, "size": size, "function": name, "op": op, "impl": impl,
-            "label": label, "mode": mode, "isa": isa, "ns_per_element": ns,
-            "seconds_per_call": timing.seconds, "samples": timing.samples,
-            "calls_per_sample": timing.calls_per_sample, "over_copyto": ns / copy_ns}
+def _record(base, act, row, n, copy_ns, fa=None):
+    t = row.timing
+    ns = t.ns_per(n)
+    r = dict(base, function=act.name if act else None, op=row.op, impl=row.impl,
+             label=row.label, mode=row.mode, isa=row.isa, elements=n, ns_per_element=ns,
+             seconds_per_call=t.seconds, q1=t.q1, q3=t.q3, samples=t.samples,
+             calls_per_sample=t.calls_per_sample)
+    if copy_ns is not None:
+        r["over_copyto"] = ns / copy_ns["copy2" if row.op == "fused" else "copy"]
+    if fa is not None and row.impl != "fastact":
+        r["peer_over_fastact"] = {m: t.seconds / fa[(row.op, m)] for m in _modes_of(row.op, fa)}
+    return r
 
 
-def print_block(dtype, size, copy_ns, block, active):
-    print(f"\n{dtype}, {size:,} elements (np.copyto {copy_ns:.3f} ns/element; "
-          f"active ISA {active or fastact.backend}, the ratios' reference)")
-    print(f"  {'function':<9}{'op':<9}{'implementation':<44}{'ns/elem':>9}{'/copy':>8}"
+def print_block(dtype, size, nthreads, copy_ns, block, active):
+    print(f"\n{dtype}, {size:,} elements, {nthreads} thread{'s' if nthreads > 1 else ''} "
+          f"(np.copyto {copy_ns['copy']:.3f} ns/element, of 2 arrays {copy_ns['copy2']:.3f}; "
+          f"ratios against fastact on {active or fastact.backend})")
+    print(f"  {'function':<12}{'op':<9}{'implementation':<46}{'ns/elem':>9}{'/copy':>7}"
           f"   peer/fastact ({', '.join(MODES)})")
-    for act, rows in block:
-        base = _fastact_times(rows, active)
+    for act, rows, n in block:
+        fa = _fastact_times(rows, active)
         last = (None, None)
         for row in rows:
-            ns = row.timing.ns_per(size)
+            ns = row.timing.ns_per(n)
             name = act.name if last[0] != act.name else ""
             op = row.op if last != (act.name, row.op) else ""
             last = (act.name, row.op)
-            line = f"  {name:<9}{op:<9}{row.label[:43]:<44}{ns:>9.3f}{ns / copy_ns:>8.1f}"
+            ref = copy_ns["copy2" if row.op == "fused" else "copy"]
+            line = f"  {name:<12}{op:<9}{row.label[:45]:<46}{ns:>9.3f}{ns / ref:>7.1f}"
             if row.impl != "fastact":
-                line += "   " + "  ".join(f"{row.timing.seconds / base[(row.op, m)]:6.2f}x"
-                                          for m in _modes_of(row.op))
+                line += "   " + "  ".join(f"{row.timing.seconds / fa[(row.op, m)]:6.2f}x"
+                                          for m in _modes_of(row.op, fa))
             print(line)
     sys.stdout.flush()
-
-
-def print_summary(summary, active):
-    print(f"\nSummary: forward on the active ISA ({active or fastact.backend}), ns per element; "
-          "x = how many times faster fastact accurate is")
-    print(f"  {'function':<9}{'dtype':<8}{'size':>11}{'accurate':>9}{'fast':>7}{'numpy':>7}"
-          f"{'scipy':>7}{'torch':>7}{'copy':>7}{'x numpy':>9}{'x scipy':>9}{'x torch':>9}"
-          f"{'acc/copy':>9}")
-    for dtype, size, act, rows, copy_ns in summary:
-        t = {}
-        for row in rows:
-            if row.op != "forward" or (row.impl == "fastact" and row.isa != active):
-                continue
-            t[row.mode if row.impl == "fastact" else row.impl] = row.timing.ns_per(size)
-        cell = [f"{t[k]:>7.3f}" if k in t else f"{'-':>7}" for k in ("numpy", "scipy", "torch")]
-        ratio = [f"{t[k] / t['accurate']:>8.2f}x" if k in t else f"{'-':>9}"
-                 for k in ("numpy", "scipy", "torch")]
-        print(f"  {act.name:<9}{dtype:<8}{size:>11,}{t['accurate']:>9.3f}{t['fast']:>7.3f}"
-              + "".join(cell) + f"{copy_ns:>7.3f}" + "".join(ratio)
-              + f"{t['accurate'] / copy_ns:>9.1f}")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="float32 only, sizes 65,536 and 16,777,216, shorter figures (< 1 min)")
-    p.add_argument("--sizes", nargs="+", help=f"array sizes (default {', '.join(map(str, SIZES))})")
-    p.add_argument("--dtypes", nargs="+", help="float32 and/or float64 (default both)")
+                   help="float32, one thread, sizes 65,536 and 16,777,216, 0.05 s per figure")
     p.add_argument("--functions", nargs="+", metavar="NAME", help="activations (default: all)")
-    p.add_argument("--isas", nargs="+", help="ISAs for the forward rows (default: all supported)")
+    p.add_argument("--ops", nargs="+", help=f"of {', '.join(OPS)} (default: all)")
+    p.add_argument("--sizes", nargs="+", help=f"array sizes (default {', '.join(map(str, SIZES))}; "
+                   "1e6 style accepted)")
+    p.add_argument("--dtypes", nargs="+", help="float32 and/or float64 (default both)")
+    p.add_argument("--threads", nargs="+", help="thread counts, or 'all' (default 1 and all)")
+    p.add_argument("--isas", nargs="+",
+                   help="ISAs of the fastact forward rows at one thread (default: all supported)")
     p.add_argument("--min-time", type=float,
-                   help="seconds of samples per figure, at least 3 samples "
-                        "(default 0.2; quick 0.05)")
+                   help="seconds of samples per figure, at least 3 samples (default 0.1; quick 0.05)")
     p.add_argument("--json", metavar="PATH", help="write every figure and the machine to PATH")
     args = p.parse_args(argv)
     try:

@@ -45,6 +45,7 @@ static uint16_t float_to_half(float f) {
     sign = (x >> 16) & 0x8000u;
     ax = x & 0x7fffffffu;
     if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
+    if (ax == 0x7f800000u) return (uint16_t)(sign | 0x7c00u); /* inf stays inf, unflagged */
     if (ax >= 0x477ff000u) { /* rounds to inf: report it as NumPy's float16 casts do */
         feraiseexcept(FE_OVERFLOW | FE_INEXACT);
         return (uint16_t)(sign | 0x7c00u);

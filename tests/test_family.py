@@ -281,3 +281,16 @@ def test_float64_against_mpmath(name, isa, mode):
                 assert ulp.max() <= b.ulp, f"{name}{ps} {mode} {op}: {R.worst(x, ulp, got)}"
             if b.rel is not None:
                 assert rel.max() <= b.rel, f"{name}{ps} {mode} {op}: {R.worst(x, rel, got)}"
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_float16_infinities_raise_no_flag(name, isa):
+    """inf in a float16 array (x or grad_output) goes through the float32
+    widening and the rounding back without an overflow flag (a regression: the
+    narrowing once flagged every infinity as an overflow)."""
+    x = np.array([np.inf, -np.inf, 1.0, -1.0], np.float16)
+    g = np.array([1.0, 1.0, np.inf, -np.inf], np.float16)
+    ps = REFS[name].params[0]
+    with np.errstate(all="raise"):
+        y, gx = _call(name, "fused", "accurate", x, g, *ps)
+    assert y.dtype == gx.dtype == np.float16

@@ -1,0 +1,187 @@
+#!/usr/bin/env python
+"""Do fastact's calls release the GIL? 1 thread against 2 on large arrays.
+
+    python bench/threads.py [--n 16777216] [--dtype float32] [--repeat 9]
+                            [--chunks 8] [--functions NAME ...] [--json PATH]
+
+For every public function (forward in each of its modes, backward, fused;
+parameters at their defaults, prelu's weight 0.25) on an array of n elements:
+the median wall time of one pass over the whole array by 1 thread, and by 2
+threads that each take every other of `chunks` equal chunks (started together
+at a barrier, timed until both finish); the speedup is t1 / t2. With the GIL
+released and 2 cores, the speedup approaches 2 where the work is compute-bound
+and stays lower where it is limited by memory bandwidth: np.copyto of the same
+bytes is shown as that limit. A speedup near 1 would mean the calls serialise
+on the GIL. Because a busy machine also holds the speedup down, each row also
+shows a direct GIL probe: a pure-Python thread counts while the main thread
+runs the 1-thread pass, and "GIL free" is its count rate then over its rate
+while the main thread sleeps for the same time (near 1: the call released the
+GIL; near 0: the counting thread was locked out). Softmax-like axis functions
+run on (n / 1024, 1024) arrays, chunked by rows. No assertion: this measures;
+tests/test_threads.py checks correctness.
+"""
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[1]
+if (_ROOT / "fastact" / "__init__.py").exists():
+    sys.path.insert(0, str(_ROOT))  # the checkout's fastact (built in place), not another
+
+import numpy as np  # noqa: E402
+
+import fastact  # noqa: E402
+from fastact import _registry as REG  # noqa: E402
+
+REQUIRED_PARAM_VALUE = 0.25
+
+
+def params_of(name):
+    return tuple(REQUIRED_PARAM_VALUE if p.default is None else p.default
+                 for p in getattr(REG.ACTIVATIONS[name], "params", ()))
+
+
+def run_threads(nthreads, chunk_jobs):
+    """Wall time for `nthreads` threads to run the chunk jobs, thread t taking
+    jobs t, t + nthreads, ...; all start at a barrier."""
+    barrier = threading.Barrier(nthreads + 1)
+
+    def worker(t):
+        barrier.wait()
+        for job in chunk_jobs[t::nthreads]:
+            job()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(nthreads)]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t0
+
+
+def gil_probe(jobs, repeat=3):
+    """Count rate of a pure-Python thread while `jobs` run in this thread, over
+    its rate while this thread sleeps as long: ~1 if the jobs release the GIL."""
+    def counting(run):
+        count = [0]
+        stop = threading.Event()
+
+        def counter():
+            c = 0
+            while not stop.is_set():
+                c += 1
+            count[0] = c
+
+        th = threading.Thread(target=counter)
+        th.start()
+        t0 = time.perf_counter()
+        run()
+        dt = time.perf_counter() - t0
+        stop.set()
+        th.join()
+        return count[0] / dt, dt
+
+    rates = []
+    for _ in range(repeat):
+        busy, dt = counting(lambda: [job() for job in jobs])
+        idle, _ = counting(lambda: time.sleep(dt))
+        rates.append(busy / idle)
+    return statistics.median(rates)
+
+
+def chunked(call, arrays, outs, chunks):
+    """One job per chunk along the first axis: call(*array chunks, out=out chunks)."""
+    n = arrays[0].shape[0]
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
+    jobs = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        ins = [x[a:b] for x in arrays]
+        os_ = tuple(o[a:b] for o in outs)
+        jobs.append(lambda ins=ins, os_=os_: call(*ins, os_))
+    return jobs
+
+
+def measure(call, arrays, outs, chunks, repeat):
+    one = chunked(call, arrays, outs, chunks)
+    run_threads(1, one)  # warm: pages touched, code loaded
+    t1 = statistics.median(run_threads(1, one) for _ in range(repeat))
+    t2 = statistics.median(run_threads(2, one) for _ in range(repeat))
+    return t1, t2, gil_probe(one)
+
+
+def cases(names, n, dtype, rng):
+    """(label, call(*inputs, outs), inputs, number of outputs)."""
+    out = []
+    for name in names:
+        act = REG.ACTIVATIONS[name]
+        axis = getattr(act, "kind", "elementwise") == "axis"
+        shape = (n // 1024, 1024) if axis else (n,)
+        x = (rng.standard_normal(shape) * 3).astype(dtype)
+        g = rng.standard_normal(shape).astype(dtype)
+        ps = params_of(name)
+        f = getattr(fastact, name)
+        z = x if act.backward_from == "input" else f(x, *ps)
+        modes = getattr(act, "modes", REG.MODES)
+        for mode in modes:
+            out.append((f"{name} forward {mode}",
+                        lambda x, o, f=f, mode=mode, ps=ps: f(x, *ps, out=o[0], mode=mode),
+                        [x], 1))
+        b = getattr(fastact, name + REG.API_SUFFIX["backward"])
+        out.append((f"{name} backward", lambda g, z, o, b=b, ps=ps: b(g, z, *ps, out=o[0]),
+                    [g, z], 1))
+        fb = getattr(fastact, name + REG.API_SUFFIX["fused"])
+        for mode in modes:
+            out.append((f"{name} fused {mode}",
+                        lambda x, g, o, fb=fb, mode=mode, ps=ps: fb(x, g, *ps, out=o, mode=mode),
+                        [x, g], 2))
+    x = rng.standard_normal(n).astype(dtype)
+    out.append(("np.copyto (memory limit)", lambda x, o: np.copyto(o[0], x), [x], 1))
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=16 * 2**20)
+    ap.add_argument("--dtype", default="float32", choices=("float16", "float32", "float64"))
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--chunks", type=int, default=8)
+    ap.add_argument("--functions", nargs="*", default=list(REG.PUBLIC)
+                    if hasattr(REG, "PUBLIC") else list(REG.ACTIVATIONS))
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+
+    rng = np.random.default_rng(0)
+    isa = fastact._impl.get_isa() if fastact.backend == "compiled" else "-"
+    print(f"fastact {fastact.__version__} backend {fastact.backend} ISA {isa}; "
+          f"n = {args.n:,} {args.dtype}; {args.chunks} chunks; median of {args.repeat}")
+    try:
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[0]
+    except OSError:
+        load = "?"
+    print(f"load average (1 min) at the start: {load}")
+    print(f"{'function':36s} {'1 thread ms':>12s} {'2 threads ms':>13s} {'speedup':>8s} "
+          f"{'GIL free':>9s}")
+    rows = []
+    for label, call, inputs, nout in cases(args.functions, args.n, args.dtype, rng):
+        outs = tuple(np.empty_like(inputs[0]) for _ in range(nout))
+        t1, t2, free = measure(call, inputs, outs, args.chunks, args.repeat)
+        rows.append({"function": label, "t1_s": t1, "t2_s": t2, "speedup": t1 / t2,
+                     "gil_free": free})
+        print(f"{label:36s} {t1 * 1e3:12.2f} {t2 * 1e3:13.2f} {t1 / t2:8.2f} {free:9.2f}",
+              flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"n": args.n, "dtype": args.dtype, "isa": isa, "backend": fastact.backend,
+                       "load_average": load,
+                       "repeat": args.repeat, "chunks": args.chunks, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
