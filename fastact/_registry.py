@@ -132,6 +132,52 @@ _EXACT_BOUNDS = {
     for op in ("forward", "fused") for mode in MODES for dt in ("float32", "float64")
 }
 
+
+def _bounds(forward32, fused32, forward64, fused64):
+    """A one-mode activation's measured bounds: {dtype: Bound} for forward and fused,
+    the same in both mode keys (exact activations compute the same in both)."""
+    per = {("forward", "float32"): forward32, ("fused", "float32"): fused32,
+           ("forward", "float64"): forward64, ("fused", "float64"): fused64}
+    return {(op, mode, dt): b for (op, dt), b in per.items() for mode in MODES}
+
+
+_HARDSIGMOID_BOUNDS = _bounds(
+    Bound(1.0, None, "torch's two roundings, x + 3 then / 6 (a true division), bit-identical "
+          "to torch's CPU kernel: x + 3 is exact for x in [-6, -1.5], elsewhere its 0.5 ulp "
+          "error reaches the quotient scaled by 1/6 relative to the result's ulp, so the bound "
+          "is 0.5 + 0.5 * ulp(x + 3) / (6 ulp(y)) <= 1.17 ulp; MEASURED_HS32"),
+    Bound(0.5, None, "grad_output * RN(1/6) strictly inside (-3, 3), else 0: with "
+          "grad_output = 1 the gradient is 1/6 rounded once (torch's product; torch's float64 "
+          "kernel multiplies by the float32 1/6, 3e-9 off, fastact by the float64 one)"),
+    Bound(1.0, None, "same two roundings in float64; MEASURED_HS64"),
+    Bound(0.5, None, "1/6 rounded once (grad_output = 1)"),
+)
+
+_HARDSWISH_BOUNDS = _bounds(
+    Bound(1.0, None, "x (x + 3) / 6 on -3 < x < 3 from error-free pieces (Fast2Sum for "
+          "x + 3, an exact product) and one corrected quotient by 6: about one rounding; "
+          "MEASURED_HW32 (torch's three roundings, (x * (x + 3)) / 6, reach 1.90 ulp); x "
+          "itself above 3 (torch's x * 6 / 6 is 1 ulp off for 16% of x there and overflows "
+          "above 5.7e37)"),
+    Bound(1.0, None, "f' = (2x + 3) / 6 from TwoSum and one corrected quotient, so it keeps "
+          "its relative accuracy near its zero at x = -1.5 (torch's x / 3 + 0.5 cancels "
+          "there); MEASURED_HWG32 (grad_output = 1)"),
+    Bound(1.0, None, "same algorithm; MEASURED_HW64"),
+    Bound(1.0, None, "MEASURED_HWG64 (grad_output = 1)"),
+)
+
+_SOFTSIGN_BOUNDS = _bounds(
+    Bound(1.0, None, "1 + |x| = dh + dl exactly (Fast2Sum), 1/(1 + |x|) = th + tl with th "
+          "= 1/dh (one division) and tl from the exact residual, y = x (th + tl) with one "
+          "rounding: MEASURED_SS32 (torch's x / (|x| + 1) rounds twice: 1.49 ulp); +-inf "
+          "give +-1 (torch: NaN)"),
+    Bound(1.0, None, "f' = th^2 + 2 th tl, one FMA: never forms (1 + |x|)^2, so no "
+          "overflow at any |x|, and the subnormal results (|x| > 1.8e19) are rounded once; "
+          "MEASURED_SSG32 (grad_output = 1)"),
+    Bound(1.0, None, "same algorithm; MEASURED_SS64"),
+    Bound(1.0, None, "MEASURED_SSG64 (grad_output = 1)"),
+)
+
 ACTIVATIONS = {
     a.name: a
     for a in (
@@ -185,6 +231,100 @@ ACTIVATIONS = {
             params=(Param("negative_slope", 0.01, "slope for x <= 0"),),
             modes=EXACT,
             kinks="leaky_relu'(0) = negative_slope, as torch",
+        ),
+        Activation(
+            name="prelu",
+            aliases=(),
+            formula="prelu(x) = x for x > 0, else weight * x",
+            derivative="prelu'(x) = 1 for x > 0, else weight; the weight's gradient, "
+                       "sum of grad_output * x where x <= 0 over the axes weight is "
+                       "broadcast along, is fastact.prelu_weight_grad",
+            backward_from="input",
+            torch_name="prelu",
+            numpy_expr="np.where(x > 0, x, x * w)",
+            bounds=_EXACT_BOUNDS,
+            probes=(0.0,),
+            params=(Param("weight", None,
+                          "an array broadcast against x by NumPy's rules (trailing axes "
+                          "first). torch's weight of shape (C,) applies to axis 1: for "
+                          "(N, C, H, W) input pass weight.reshape(C, 1, 1) (or (C, 1) for "
+                          "(N, C, L)); for channels-last input (..., C) pass it as is; a "
+                          "scalar or shape (1,) weight applies everywhere"),),
+            modes=EXACT,
+            kinks="prelu'(0) = weight, as torch",
+        ),
+        Activation(
+            name="relu6",
+            aliases=(),
+            formula="relu6(x) = min(max(x, 0), 6)",
+            derivative="relu6'(x) = 1 for 0 < x < 6, else 0",
+            backward_from="input",
+            torch_name="relu6",
+            numpy_expr="np.clip(x, 0, 6)",
+            bounds=_EXACT_BOUNDS,
+            probes=(0.0, 6.0),
+            modes=EXACT,
+            kinks="relu6'(0) = relu6'(6) = 0 (torch's hardtanh_backward); relu6(-0.0) = -0.0, "
+                  "as torch",
+        ),
+        Activation(
+            name="hardtanh",
+            aliases=(),
+            formula="hardtanh(x) = min(max(x, min_val), max_val)",
+            derivative="hardtanh'(x) = 1 for min_val < x < max_val, else 0",
+            backward_from="input",
+            torch_name="hardtanh",
+            numpy_expr="np.clip(x, -1.0, 1.0)",
+            bounds=_EXACT_BOUNDS,
+            probes=(0.0, 1.0),
+            params=(Param("min_val", -1.0, "lower bound"),
+                    Param("max_val", 1.0, "upper bound (min_val > max_val gives max_val "
+                          "everywhere, as torch.clamp; torch's hardtanh refuses it); a NaN "
+                          "bound gives NaN, as torch")),
+            modes=EXACT,
+            kinks="hardtanh'(min_val) = hardtanh'(max_val) = 0, as torch; hardtanh(-0.0) = -0.0",
+        ),
+        Activation(
+            name="hardsigmoid",
+            aliases=(),
+            formula="hardsigmoid(x) = relu6(x + 3) / 6",
+            derivative="hardsigmoid'(x) = 1/6 for -3 < x < 3, else 0",
+            backward_from="input",
+            torch_name="hardsigmoid",
+            numpy_expr="np.clip(x + 3, 0, 6) / 6",
+            bounds=_HARDSIGMOID_BOUNDS,
+            probes=(0.0, 3.0, 1.5),
+            modes=EXACT,
+            kinks="hardsigmoid'(-3) = hardsigmoid'(3) = 0, as torch",
+        ),
+        Activation(
+            name="hardswish",
+            aliases=(),
+            formula="hardswish(x) = x * relu6(x + 3) / 6",
+            derivative="hardswish'(x) = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3",
+            backward_from="input",
+            torch_name="hardswish",
+            numpy_expr="x * np.clip(x + 3, 0, 6) / 6",
+            bounds=_HARDSWISH_BOUNDS,
+            probes=(0.0, 3.0, 1.5),
+            modes=EXACT,
+            kinks="hardswish'(-3) = 0 and hardswish'(3) = 1, as torch 2.13's autograd; "
+                  "hardswish(x) = -0.0 for x <= -3 (torch's x * 0 / 6; torch gives NaN at -inf)",
+        ),
+        Activation(
+            name="softsign",
+            aliases=(),
+            formula="softsign(x) = x / (1 + |x|)",
+            derivative="softsign'(x) = 1 / (1 + |x|)^2, computed as (1 / (1 + |x|))^2 without "
+                       "overflow",
+            backward_from="input",
+            torch_name="softsign",
+            numpy_expr="x / (1 + np.abs(x))",
+            bounds=_SOFTSIGN_BOUNDS,
+            probes=(0.0, 1.0, 2.0**24, 2.0**63, 2.0**75, 2.0**76),
+            modes=EXACT,
+            kinks="softsign(+-inf) = +-1 and softsign'(+-inf) = 0 (torch: NaN); "
+                  "softsign(-0.0) = -0.0",
         ),
     )
 }

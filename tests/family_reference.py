@@ -74,6 +74,42 @@ def _tanh_grad(w):
     return 4 * e2 / ((1 + e2) * (1 + e2))
 
 
+def _relu6(w):
+    return np.minimum(np.maximum(w, 0), 6)
+
+
+def _box_grad(w, lo, hi):
+    """1 strictly between lo and hi, 0 at and beyond them (torch's hardtanh_backward)"""
+    return _where((w > lo) & (w < hi), _one(w), _zero(w))
+
+
+def _hardtanh(w, lo, hi):
+    return np.minimum(np.maximum(w, lo), hi)
+
+
+def _hardsigmoid(w):
+    return np.minimum(np.maximum(w + 3, 0), 6) / 6
+
+
+def _hardswish(w):
+    # x * relu6(x + 3) / 6: below -3 the factor is 0, above 3 it is 6
+    return _where(w <= -3, _zero(w), _where(w >= 3, w, w * (w + 3) / 6))
+
+
+def _hardswish_grad(w):
+    # d/dx x (x + 3) / 6 = (2x + 3) / 6; torch: 0 at -3, 1 at 3
+    return _where(w <= -3, _zero(w), _where(w >= 3, _one(w), (2 * w + 3) / 6))
+
+
+def _softsign(w):
+    return _where(np.isinf(w), np.sign(w), w / (1 + np.abs(w)))
+
+
+def _softsign_grad(w):
+    d = 1 + np.abs(w)
+    return 1 / d / d
+
+
 REFS = {
     "sigmoid": Ref(_sigmoid, _sigmoid_grad),
     "tanh": Ref(np.tanh, _tanh_grad),
@@ -82,4 +118,24 @@ REFS = {
     "leaky_relu": Ref(_leaky, _leaky_grad, params=((0.01,), (0.2,), (-1.5,)),
                       kinks=((0.0, (0.01,), 0.0, 0.01), (0.0, (0.2,), 0.0, 0.2)),
                       kink_points=(0.0,)),
+    "prelu": Ref(_leaky, _leaky_grad, params=((0.25,), (0.01,), (-1.5,), (2.0,)),
+                 kinks=((0.0, (0.25,), 0.0, 0.25), (-0.0, (0.25,), -0.0, 0.25)),
+                 kink_points=(0.0,)),
+    "relu6": Ref(_relu6, lambda w: _box_grad(w, 0, 6),
+                 kinks=((0.0, (), 0.0, 0.0), (-0.0, (), -0.0, 0.0), (6.0, (), 6.0, 0.0),
+                        (3.0, (), 3.0, 1.0)),
+                 kink_points=(0.0, 6.0)),
+    "hardtanh": Ref(_hardtanh, _box_grad, params=((-1.0, 1.0), (0.0, 6.0), (-2.5, 0.5)),
+                    kinks=((-1.0, (-1.0, 1.0), -1.0, 0.0), (1.0, (-1.0, 1.0), 1.0, 0.0),
+                           (-0.0, (-1.0, 1.0), -0.0, 1.0), (0.5, (-2.5, 0.5), 0.5, 0.0)),
+                    kink_points=(-1.0, 1.0, 0.0, 6.0, -2.5, 0.5)),
+    "hardsigmoid": Ref(_hardsigmoid, lambda w: _box_grad(w, -3, 3) / 6,
+                       kinks=((-3.0, (), 0.0, 0.0), (3.0, (), 1.0, 0.0), (0.0, (), 0.5, 1 / 6)),
+                       kink_points=(-3.0, 3.0)),
+    "hardswish": Ref(_hardswish, _hardswish_grad,
+                     kinks=((-3.0, (), -0.0, 0.0), (3.0, (), 3.0, 1.0), (-1.5, (), -0.375, 0.0),
+                            (-0.0, (), -0.0, 0.5), (0.0, (), 0.0, 0.5)),
+                     kink_points=(-3.0, 3.0)),
+    "softsign": Ref(_softsign, _softsign_grad,
+                    kinks=((-0.0, (), -0.0, 1.0), (1.0, (), 0.5, 0.25))),
 }
