@@ -299,4 +299,8 @@ def _cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+from ._prelu import prelu_weight_grad  # noqa: E402  (the gradient of prelu's weight)
+
+__all__.append("prelu_weight_grad")
+
 from . import nn  # noqa: E402  (layer objects; built from the functions above)

@@ -1,5 +1,4 @@
-"""The gradient of prelu with respect to its weight (the lead wires it into the
-public API as fastact.prelu_weight_grad).
+"""The gradient of prelu with respect to its weight: fastact.prelu_weight_grad.
 
 prelu(x, weight) = x for x > 0, else weight * x, with weight broadcast against
 x by NumPy's rules (see the registry's prelu row for torch's channel
