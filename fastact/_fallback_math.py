@@ -34,7 +34,19 @@ def _leaky_relu_grad(x, slope):
     return np.where(x > 0, 1.0, slope)
 
 
+def _exp_shifted(x, shift):
+    """exp(x - shift) for x <= shift (larger x is taken as shift, as the C
+    kernel does): x - shift as an exact pair d + dl (TwoSum), exp(d)(1 + dl)."""
+    x = np.minimum(x, shift)
+    d = x - shift
+    b = d - x
+    dl = (x - (d - b)) + (-shift - b)
+    e = np.exp(d)
+    return e + e * np.where(np.isfinite(dl), dl, 0.0)
+
+
 FAMILY = {
     "relu": (_relu, _relu_grad, _relu_backward),
     "leaky_relu": (_leaky_relu, _leaky_relu_grad),
+    "exp_shifted": (_exp_shifted, _exp_shifted),  # internal: softmax's step
 }
