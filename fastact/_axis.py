@@ -190,16 +190,16 @@ def _rowmax(x, axis):
 def _rowsum(a, axis, accurate):
     """sum along axis with keepdims. Accurate mode: float32 accumulated in
     float64 (then rounded once), float64 by NumPy's pairwise sum. Fast mode,
-    along a contiguous last axis: a BLAS matrix-vector product (SIMD
-    accumulators in the array's dtype, no per-row reduction overhead on short
-    rows; float64 rows of 1000 measured 25 ulp against 6 for the pairwise sum)."""
-    n = a.shape[axis]
+    along a contiguous last axis: np.einsum, whose unrolled SIMD row loop avoids
+    the per-row overhead of np.sum on short rows (7x faster on rows of 64;
+    the same result for a row whatever the rows around it, unlike a BLAS
+    matrix-vector product), in the array's dtype."""
     if accurate:
         if a.dtype == _F32:
             return np.sum(a, axis=axis, keepdims=True, dtype=_F64).astype(_F32)
         return np.sum(a, axis=axis, keepdims=True)
-    if axis == a.ndim - 1 and n >= 2 and a.flags.c_contiguous:
-        return (a.reshape(-1, n) @ np.ones(n, a.dtype)).reshape(a.shape[:-1] + (1,))
+    if axis == a.ndim - 1 and a.flags.c_contiguous:
+        return np.einsum("...j->...", a)[..., None]
     return np.sum(a, axis=axis, keepdims=True)
 
 
