@@ -508,10 +508,12 @@ class Progress:
 
 
 def activations(names=None):
-    """The registry's activations, or the named ones (unknown names: ValueError)."""
+    """The registry's element-wise activations, or the named ones (unknown names,
+    and softmax / log_softmax, which work along an axis and have their own
+    benchmark, bench/softmax_bench.py, and tests: ValueError)."""
     if not names:
-        return list(ACTIVATIONS.values())
-    unknown = [n for n in names if n not in ACTIVATIONS]
+        return [a for a in ACTIVATIONS.values() if a.kind == "elementwise"]
+    unknown = [n for n in names if n not in ACTIVATIONS or ACTIVATIONS[n].kind != "elementwise"]
     if unknown:
         raise ValueError(f"unknown activation(s) {', '.join(unknown)}; "
                          f"known: {', '.join(ACTIVATIONS)}")
