@@ -40,7 +40,7 @@ except ImportError:  # NumPy < 1.25
 from ._registry import MODES
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
-_BLOCK = 1 << 16  # elements per block: its few temporaries stay in L2
+_BLOCK = 1 << 18  # elements per block (1 MB of float32): measured best of 2^13..2^20 at 16M
 
 
 def _check_mode(mode):
