@@ -1,6 +1,6 @@
 """softmax / log_softmax timings: fastact vs torch (1 thread) vs the NumPy
 expression vs np.copyto, float32/float64; medians, interleaved. Run from the
-checkout root: python3 bench/softmax_bench.py [--quick]"""
+checkout root: python3 bench/softmax_bench.py [--quick] [--isas: every ISA]"""
 import os
 import sys
 import time
@@ -40,56 +40,74 @@ def timeit(fn, reps):
 
 
 def main():
+    """Per shape: R interleaved rounds; in each, every candidate's median over a
+    few calls; ratios taken within a round, then the median over rounds (the
+    machine is shared: absolute times drift between rounds)."""
     quick = "--quick" in sys.argv
-    isas = [i for i in _ufuncs.ISAS if _ufuncs.isa_supported(i)] if "--isas" in sys.argv else [_ufuncs.get_isa()]
+    all_isas = "--isas" in sys.argv
+    rounds = 5 if quick else 9
     shapes = [(1024, 64), (64, 1024), (16384, 1024)]
     dtypes = ["float32"] if quick else ["float32", "float64"]
     rng = np.random.default_rng(0)
+    best = _ufuncs.get_isa()
+    isas = [i for i in _ufuncs.ISAS if _ufuncs.isa_supported(i)] if all_isas else [best]
     for dt in dtypes:
         for shape in shapes:
             x = rng.standard_normal(shape).astype(dt)
             g = rng.standard_normal(shape).astype(dt)
             out = np.empty_like(x)
-            reps = 7 if x.size > 1e6 else 200
+            reps = 3 if x.size > 1e6 else 40
             cands = {"copyto": lambda: np.copyto(out, x)}
             for isa in isas:
+                sfx = f" {isa}" if all_isas else ""
                 for mode in ("accurate", "fast"):
-                    cands[f"fa.softmax {mode} {isa}"] = (
-                        lambda m=mode, i=isa: (_ufuncs.set_isa(i), fastact.softmax(x, -1, out, mode=m)))
-                    cands[f"fa.log_softmax {mode} {isa}"] = (
-                        lambda m=mode, i=isa: (_ufuncs.set_isa(i), fastact.log_softmax(x, -1, out, mode=m)))
-                cands[f"fa.softmax_fwd_bwd {isa}"] = lambda i=isa: (_ufuncs.set_isa(i), fastact.softmax_fwd_bwd(x, g))
-                cands[f"fa.softmax_backward {isa}"] = lambda i=isa: (_ufuncs.set_isa(i), fastact.softmax_backward(g, x))
+                    for op in ("softmax", "log_softmax"):
+                        cands[f"fa.{op} {mode}{sfx}"] = (
+                            lambda m=mode, i=isa, f=getattr(fastact, op):
+                            (_ufuncs.set_isa(i), f(x, -1, out, mode=m)))
+                    cands[f"fa.softmax_fwd_bwd {mode}{sfx}"] = (
+                        lambda m=mode, i=isa:
+                        (_ufuncs.set_isa(i), fastact.softmax_fwd_bwd(x, g, mode=m)))
+                cands[f"fa.softmax_backward{sfx}"] = (
+                    lambda i=isa: (_ufuncs.set_isa(i), fastact.softmax_backward(g, x, -1, out)))
             cands["numpy softmax"] = lambda: np_softmax(x)
             cands["numpy log_softmax"] = lambda: np_log_softmax(x)
             if torch is not None:
                 tx, tg = torch.from_numpy(x), torch.from_numpy(g)
-                tout = torch.from_numpy(out)
-                cands["torch softmax"] = lambda: torch.softmax(tx, -1, out=tout) if False else torch.softmax(tx, -1)
-                cands["torch log_softmax"] = lambda: torch.log_softmax(tx, -1)
                 ty = torch.softmax(tx, -1)
-                cands["torch softmax_backward"] = lambda: torch._softmax_backward_data(tg, ty, -1, tx.dtype)
+                cands["torch softmax"] = lambda: torch.softmax(tx, -1)
+                cands["torch log_softmax"] = lambda: torch.log_softmax(tx, -1)
+                cands["torch softmax_backward"] = (
+                    lambda: torch._softmax_backward_data(tg, ty, -1, tx.dtype))
                 cands["torch softmax fwd+bwd"] = lambda: torch._softmax_backward_data(
                     tg, torch.softmax(tx, -1), -1, tx.dtype)
-            res = {k: [] for k in cands}
-            for _ in range(3):  # interleave
+            per_round = []
+            for _ in range(rounds):
+                med = {}
                 for k, f in cands.items():
                     f()
-                    res[k] += timeit(f, reps)
-            med = {k: float(np.median(v)) for k, v in res.items()}
-            print(f"\n{dt} {shape} ({x.size} elements), median us, ratio peer/fastact")
-            base = {"softmax": med.get("torch softmax"), "log_softmax": med.get("torch log_softmax")}
-            for k, v in med.items():
-                extra = ""
-                for op in ("log_softmax", "softmax"):
-                    if k.startswith(f"fa.{op} "):
-                        tt = base[op]
-                        npv = med[f"numpy {op}"]
-                        extra = (f"  torch/fa {tt / v:.2f}x" if tt else "") + f"  numpy/fa {npv / v:.2f}x" + \
-                            f"  fa/copyto {v / med['copyto']:.2f}x"
-                        break
-                print(f"  {k:34s} {v * 1e6:10.1f}{extra}")
-            _ufuncs.set_isa(_ufuncs.best_isa())
+                    med[k] = float(np.median(timeit(f, reps)))
+                per_round.append(med)
+            _ufuncs.set_isa(best)
+            print(f"\n{dt} {shape} ({x.size} elements): median over {rounds} interleaved rounds")
+            print(f"  {'':34s} {'us':>9s}  {'torch/fa':>8s} {'numpy/fa':>8s} {'fa/copyto':>9s}")
+
+            def ratio(a, b):
+                return float(np.median([r[a] / r[b] for r in per_round]))
+            for k in cands:
+                us = float(np.median([r[k] for r in per_round])) * 1e6
+                cols = ["", "", ""]
+                if k.startswith("fa."):
+                    op = k.split()[0][3:]
+                    peer = {"softmax": "softmax", "log_softmax": "log_softmax",
+                            "softmax_fwd_bwd": "softmax fwd+bwd",
+                            "softmax_backward": "softmax_backward"}[op]
+                    if f"torch {peer}" in cands:
+                        cols[0] = f"{ratio('torch ' + peer, k):.2f}x"
+                    if f"numpy {peer}" in cands:
+                        cols[1] = f"{ratio('numpy ' + peer, k):.2f}x"
+                    cols[2] = f"{ratio(k, 'copyto'):.1f}x"
+                print(f"  {k:34s} {us:9.1f}  {cols[0]:>8s} {cols[1]:>8s} {cols[2]:>9s}", flush=True)
 
 
 if __name__ == "__main__":

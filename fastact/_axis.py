@@ -5,23 +5,27 @@ exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the pure-NumPy
 twin in fastact/_fallback_math.py), reached through the backend's get_ufunc so
 the compiled and fallback backends (and every ISA) serve it alike:
 
-  forward      m = max(x, axis); e = exp_shifted(x, m); s = sum(e, axis)
-               softmax      y = e / s
-               log_softmax  y = (x - m) - log(s)
+  forward      m = max(x, axis) (argmax, then a gather); e = exp_shifted(x, m)
+               softmax      y = e / sum(e, axis)
+               log_softmax  y = (x - m) - log1p(t), t = sum(e, axis) less the
+                            maximum's term (exactly 1): the dominant element's
+                            tiny result keeps its relative accuracy
   backward     from the output, torch's _softmax_backward_data order:
                softmax      gx = y * (g - sum(g * y, axis))
                log_softmax  gx = g - exp(y) * sum(g, axis)
-  fused        the forward, then the gradient from the forward's pieces:
+  fused        the forward, then the gradient from its pieces, block by block:
                softmax      as the backward, on the y just computed
-               log_softmax  gx = g - e * (sum(g, axis) / s)   (e / s = exp(y), unrounded)
+               log_softmax  gx = g - e * (sum(g, axis) / (1 + t))   (e / (1 + t) = exp(y), unrounded)
 
 The shift m is the row maximum with keepdims, so NumPy broadcasting hands the
 kernel a stride-0 parameter along the axis (read once per row). x - m is formed
-exactly (a TwoSum pair) inside the kernel, so exp(x - m) carries one rounding
-(about 0.5 ulp), and e <= 1 with e = 1 at the maximum: the sum never overflows
-and is at least 1. Rows whose maximum is not finite (a NaN, a +inf, or every
-element -inf) come out all NaN, as in torch; the kernel sees shift 0 there, so
-no floating-point warning is raised for them.
+exactly (a TwoSum pair) inside the kernel, so exp(x - m) carries about one
+rounding, and e <= 1 with e = 1 at the maximum: the sum never overflows and is
+at least 1. Sums (_rowsum): accurate mode accumulates float32 in float64 and
+uses NumPy's pairwise sum for float64; fast mode sums in the array's dtype.
+Rows whose maximum is not finite (a NaN, a +inf, or every element -inf) come
+out all NaN, as in torch; the kernel sees shift 0 there, so no floating-point
+warning is raised for them.
 
 Large arrays are processed in blocks of whole rows (about _BLOCK elements, a
 slice along another axis) so the passes over a block run in cache; a row
@@ -82,7 +86,8 @@ def _check_out(fname, out, shape, dtype, what="out"):
     if out is None:
         return None
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"{fname}: {what} must be a numpy.ndarray or None, got {type(out).__name__}")
+        raise TypeError(f"{fname}: {what} must be a numpy.ndarray or None, "
+                        f"got {type(out).__name__}")
     if out.shape != shape:
         raise ValueError(f"{fname}: {what} has shape {out.shape}, expected {shape}")
     if out.dtype not in (_F16, _F32, _F64) or not np.can_cast(dtype, out.dtype, "same_kind"):
@@ -277,7 +282,7 @@ def _softmax_grad(g, y, axis, gx, tmp, acc):
     np.multiply(tmp, y, out=gx)
 
 
-def _scratch(ctx, ix, avoid=()):
+def _scratch(ctx, ix):
     return np.empty(ctx.arrays[0][ix].shape, ctx.cdtype)
 
 

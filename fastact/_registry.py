@@ -278,7 +278,8 @@ ACTIVATIONS = {
                        "grad_output - exp(output) * sum(grad_output, axis), as torch",
             backward_from="output",
             torch_name="log_softmax",
-            numpy_expr="(z := x - x.max(-1, keepdims=True)) - np.log(np.exp(z).sum(-1, keepdims=True))",
+            numpy_expr="(z := x - x.max(-1, keepdims=True)) "
+                       "- np.log(np.exp(z).sum(-1, keepdims=True))",
             bounds=_LOG_SOFTMAX_BOUNDS,
             probes=(0.0, 1.0, 88.0, 104.0, 710.0, 1e38),
             kind="axis",

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover
 
 
 def fn(name, op="forward"):
-    return getattr(fastact, name + {"forward": "", "backward": "_backward", "fused": "_fwd_bwd"}[op])
+    return getattr(fastact, name + fastact._registry.API_SUFFIX[op])
 
 
 @functools.lru_cache(maxsize=None)
@@ -281,7 +281,8 @@ def test_out(name, isa):
     strided = np.empty((40, 66), np.float32)[:, ::2]
     fn(name)(x, out=strided)
     np.testing.assert_array_equal(strided, want)
-    for o, exc in ((np.empty((40, 32), np.float32), ValueError), (np.empty(x.shape, int), TypeError),
+    for o, exc in ((np.empty((40, 32), np.float32), ValueError),
+                   (np.empty(x.shape, int), TypeError),
                    ([0.0] * 33, TypeError)):
         with pytest.raises(exc):
             fn(name)(x, out=o)
@@ -341,7 +342,8 @@ def test_backward_by_finite_differences(name, isa):
         g = rng.standard_normal(shape)
         v = rng.standard_normal(shape)
         h = 1e-5
-        fd = (np.sum(g * fn(name)(x + h * v, axis)) - np.sum(g * fn(name)(x - h * v, axis))) / (2 * h)
+        fd = (np.sum(g * fn(name)(x + h * v, axis))
+              - np.sum(g * fn(name)(x - h * v, axis))) / (2 * h)
         y, gx = fn(name, "fused")(x, g, axis)
         gb = fn(name, "backward")(g, y, axis)
         assert abs(np.sum(gx * v) - fd) <= 1e-7 * (1 + abs(fd)), (shape, axis)
