@@ -42,9 +42,12 @@ def _grad_like(x, seed=5):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_exp_shifted_kernel(isa, mode, dtype):
-    """exp(x - shift) for x <= shift against the wide type: accurate about 0.5 ulp
-    (1.2 with subnormal results), fast within its relative bound; -inf gives 0,
-    NaN gives NaN, x > shift is taken as shift; no floating-point warning."""
+    """exp(x - shift) for x <= shift against the wide type: accurate within 1 ulp
+    (measured 0.99 float32, 0.97 float64), up to 1.32 ulp where the pair's low
+    part is itself subnormal (results below 2^-100 / 2^-970, and subnormal
+    results: 1.17 float32); fast within its relative bound where the result is
+    normal; -inf gives 0, NaN gives NaN, x > shift is taken as shift; no
+    floating-point warning."""
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(1)
     k = fastact._impl.get_ufunc("exp_shifted", "forward", mode)
@@ -61,14 +64,20 @@ def test_exp_shifted_kernel(isa, mode, dtype):
             with np.errstate(all="raise", under="ignore"):
                 y = k(x, s)
         w = x.astype(R.wide_type(dtype))
+        ws = w.dtype.type(s)
         with np.errstate(all="ignore"):
-            ref = np.exp(w - w.dtype.type(s))
+            h = w - ws  # long double holds 64 bits: x - shift as an exact pair there too
+            bb = h - w
+            lo = (w - (h - bb)) + (-ws - bb)
+            ref = np.exp(h) * (1 + np.where(np.isfinite(lo), lo, 0))
         ok = ~np.isnan(x)
         assert np.isnan(y[~ok]).all()
         what = f"exp_shifted {mode} {dtype} shift={s} on {isa or 'fallback'}"
         if mode == "accurate":
             err = R.ulp_error(y[ok], ref[ok], dtype)
-            assert err.max() <= 1.25, f"{what}: {R.worst(x[ok], err, y[ok], ref[ok], 'ulp')}"
+            tiny = np.abs(ref[ok]) < (2.0 ** -100 if dtype == np.float32 else 2.0 ** -970)
+            assert err[~tiny].max() <= 1.0, f"{what}: {R.worst(x[ok], err, y[ok], ref[ok], 'ulp')}"
+            assert err.max() <= 1.4, f"{what}: {R.worst(x[ok], err, y[ok], ref[ok], 'ulp')}"
         else:
             normal = R.is_normal_result(ref[ok], dtype)
             rel = np.where(normal, R.rel_error(y[ok], ref[ok]), 0)

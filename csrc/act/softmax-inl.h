@@ -9,10 +9,14 @@
  * error on the exponential). exp(dh) comes as a pair hi + lo from
  * math/exp-inl.h (FN(exp_neg_pair), subnormal results exact to one rounding),
  * and exp(dh + dl) = hi + (lo + hi*dl) up to dl^2/2 <= 2^-37 relative (|dh| <=
- * 104 in float32, 2^-88 in float64): one final rounding, about 0.5 ulp.
+ * 104 in float32, 2^-88 in float64), rounded once. Measured (tests/test_softmax.py,
+ * scalar/SSE2/AVX2, 10^6 samples against long double with the same exact pair):
+ * 0.99 ulp float32, 0.97 ulp float64; up to 1.32 ulp where the pair's low part
+ * is itself subnormal (results below about 2^-100 / 2^-970; float32 subnormal
+ * results 1.17 ulp) -- the precision of the pair, not of the reduction.
  * Fast mode. The same exact pair; exp(dh) by the fast polynomial rounded to one
- * value (FN(exp_neg_fast)), times (1 + dl): results below 2^-126 (2^-1022)
- * flush to 0.
+ * value (FN(exp_neg_fast)), times (1 + dl): 2.7 ulp (2.1e-7 relative) float32,
+ * 3.0e-13 relative float64; results below 2^-126 (2^-1022) flush to 0.
  * Domain: shift finite (fastact/_axis.py sends 0 for rows whose maximum is not
  * finite and makes those rows NaN itself). x = -inf gives 0, NaN x gives that
  * NaN, and x > shift (never sent by softmax) is taken as x = shift (result 1).
