@@ -511,12 +511,16 @@ def activations(names=None):
     """The registry's element-wise activations, or the named ones (unknown names,
     and softmax / log_softmax, which work along an axis and have their own
     benchmark, bench/softmax_bench.py, and tests: ValueError)."""
+    known = [n for n, a in ACTIVATIONS.items() if a.kind == "elementwise"]
     if not names:
-        return [a for a in ACTIVATIONS.values() if a.kind == "elementwise"]
-    unknown = [n for n in names if n not in ACTIVATIONS or ACTIVATIONS[n].kind != "elementwise"]
+        return [ACTIVATIONS[n] for n in known]
+    unknown = [n for n in names if n not in known]
     if unknown:
+        axis = [n for n in unknown if n in ACTIVATIONS]
         raise ValueError(f"unknown activation(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(ACTIVATIONS)}")
+                         f"known: {', '.join(known)}"
+                         + (f" ({', '.join(axis)}: along an axis, see bench/softmax_bench.py "
+                            "and tests/test_softmax.py)" if axis else ""))
     return [ACTIVATIONS[n] for n in names]
 
 
