@@ -13,6 +13,7 @@ import inspect as _inspect
 
 import numpy as _np
 
+from . import _axis
 from ._registry import ACTIVATIONS, API_SUFFIX, MODES, PUBLIC
 
 __version__ = "0.1.0"
@@ -247,7 +248,10 @@ def _make_api(act):
 
 __all__ = ["backend", "show_config", "ACTIVATIONS"]
 for _act in (ACTIVATIONS[_n] for _n in PUBLIC):
-    _f, _b, _fb = _make_api(_act)
+    if _act.kind == "axis":  # softmax, log_softmax: NumPy passes around exp_shifted
+        _f, _b, _fb = _axis.make_api(_act, lambda *key: _impl.get_ufunc(*key))
+    else:
+        _f, _b, _fb = _make_api(_act)
     globals()[_f.__name__] = _f
     globals()[_b.__name__] = _b
     globals()[_fb.__name__] = _fb

@@ -122,6 +122,15 @@ def _softsign(x):
 def _softsign_grad(x):
     t = 1 / (1 + np.abs(np.clip(x, -_SOFTSIGN_XMAX, _SOFTSIGN_XMAX).astype(_LD)))
     return (t * t).astype(np.float64)
+def _exp_shifted(x, shift):
+    """exp(x - shift) for x <= shift (larger x is taken as shift, as the C
+    kernel does): x - shift as an exact pair d + dl (TwoSum), exp(d)(1 + dl)."""
+    x = np.minimum(x, shift)
+    d = x - shift
+    b = d - x
+    dl = (x - (d - b)) + (-shift - b)
+    e = np.exp(d)
+    return e + e * np.where(np.isfinite(dl), dl, 0.0)
 
 
 FAMILY = {
@@ -133,4 +142,5 @@ FAMILY = {
     "hardsigmoid": (_hardsigmoid, _hardsigmoid_grad, _hardsigmoid_backward),
     "hardswish": (_hardswish, _hardswish_grad, _hardswish_backward),
     "softsign": (_softsign, _softsign_grad),
+    "exp_shifted": (_exp_shifted, _exp_shifted),  # internal: softmax's step
 }

@@ -177,6 +177,74 @@ _SOFTSIGN_BOUNDS = _bounds(
     Bound(1.0, None, "same algorithm; MEASURED_SS64"),
     Bound(1.0, None, "MEASURED_SSG64 (grad_output = 1)"),
 )
+# softmax and log_softmax (fastact/_axis.py): NumPy passes around the exp_shifted
+# kernel. Measured by `python tests/softmax_reference.py` (the cases of
+# tests/test_softmax.py: rows of 1 to 4096 elements, values of scale 1 to 1e4, a
+# dominant element, magnitudes up to max/4, other and strided axes) against the
+# max-subtracted formulas in float64 (float32 results) or long double (float64
+# results), on the scalar, SSE2 and AVX2 paths (all equal; AVX-512 not available
+# on the measuring machine) and the fallback. The gradient (fused, and the
+# backward from the exact output) is measured with grad_output ~ N(0, 1) and
+# stated in units of the row's largest term (softmax: max |y g|, |y <g, y>|;
+# log_softmax: max |g|, |exp(y) sum g|): the gradient cancels, so no bound
+# relative to each element exists (torch's formula has the same limit); "ulp"
+# is then ulps of that term and "abs" a fraction of it.
+_SM_WHY = ("exp(x - max) with the difference as an exact pair: within 1 ulp (0.99 "
+           "measured; 1.32 for terms below 2^-100 / 2^-970); the row sum ")
+_SOFTMAX_BOUNDS = {
+    ("forward", "accurate", "float32"): Bound(
+        3.0, None, "2.35 ulp measured: " + _SM_WHY + "accumulated in float64 and rounded "
+        "once (0.5 ulp), then one division"),
+    ("forward", "fast", "float32"): Bound(
+        None, 1e-6, "6.9e-7 relative measured (normal results): fast exp (degree-5, "
+        "terms below 2^-126 flushed to 0), row sums in float32 (np.einsum along a contiguous "
+        "last axis)"),
+    ("fused", "accurate", "float32"): Bound(
+        4.0, None, "3.15 ulp of the row's largest term measured: y * (g - sum(g y)), "
+        "sums in float64"),
+    ("fused", "fast", "float32"): Bound(
+        None, None, "9.6 ulp (5.7e-7) of the row's largest term measured: float32 sums",
+        abs=1e-6),
+    ("forward", "accurate", "float64"): Bound(
+        12.0, None, "10.9 ulp measured: " + _SM_WHY + "by NumPy's sum: pairwise along a "
+        "contiguous axis (<= 6.2 ulp on rows up to 4096), sequential along a strided "
+        "axis (10.9 ulp on 300-element columns); float64 has no wider type to "
+        "accumulate in cheaply"),
+    ("forward", "fast", "float64"): Bound(
+        None, 1e-12, "3.3e-13 relative measured: degree-10 exp, einsum row sums"),
+    ("fused", "accurate", "float64"): Bound(
+        12.0, None, "10.3 ulp of the row's largest term measured: the sums as the forward's"),
+    ("fused", "fast", "float64"): Bound(
+        None, None, "1.9e3 ulp (2.1e-13) of the row's largest term measured: the fast exp",
+        abs=1e-12),
+}
+_LOG_SOFTMAX_BOUNDS = {
+    ("forward", "accurate", "float32"): Bound(
+        2.0, None, "1.73 ulp measured: (x - max) - log1p(t), t the sum of exp(x - max) "
+        "over all but the maximum (whose term is exactly 1) accumulated in float64, so "
+        "the largest result keeps full relative accuracy when one element dominates; "
+        "the two terms have the same sign (no cancellation)"),
+    ("forward", "fast", "float32"): Bound(
+        None, 1e-6, "3.9e-7 relative (4.1 ulp) measured: the accurate exp (the fast one "
+        "would flush the terms that make up a dominated row's t), float32 row sums"),
+    ("fused", "accurate", "float32"): Bound(
+        3.5, None, "2.61 ulp of the row's largest term measured: g - e (sum(g) / s), "
+        "e / s = exp(y) before rounding, sums in float64"),
+    ("fused", "fast", "float32"): Bound(
+        None, None, "35.8 ulp (2.1e-6) of the row's largest term measured: sum(g) in "
+        "float32 cancels", abs=4e-6),
+    ("forward", "accurate", "float64"): Bound(
+        7.0, None, "5.88 ulp measured: as float32, the sums by NumPy's pairwise (strided "
+        "axes: sequential) sum"),
+    ("forward", "fast", "float64"): Bound(
+        None, 1e-14, "1.2e-15 relative measured: the accurate exp, einsum row sums"),
+    ("fused", "accurate", "float64"): Bound(
+        30.0, None, "23.4 ulp of the row's largest term measured: the rounding of sum(g) "
+        "over rows of up to 4096 N(0, 1) values"),
+    ("fused", "fast", "float64"): Bound(
+        None, None, "59.2 ulp (6.6e-15) of the row's largest term measured: einsum sums",
+        abs=2e-14),
+}
 
 ACTIVATIONS = {
     a.name: a
@@ -326,6 +394,35 @@ ACTIVATIONS = {
             kinks="softsign(+-inf) = +-1 and softsign'(+-inf) = 0 (torch: NaN); "
                   "softsign(-0.0) = -0.0",
         ),
+        Activation(
+            name="softmax",
+            aliases=(),
+            formula="softmax(x) = exp(x - max(x)) / sum(exp(x - max(x))), along axis",
+            derivative="softmax'(x) = diag(y) - y y^T (a Jacobian along axis); "
+                       "softmax_backward(grad_output, output) computes "
+                       "output * (grad_output - sum(grad_output * output, axis)), as torch",
+            backward_from="output",
+            torch_name="softmax",
+            numpy_expr="(e := np.exp(x - x.max(-1, keepdims=True))) / e.sum(-1, keepdims=True)",
+            bounds=_SOFTMAX_BOUNDS,
+            probes=(0.0, 1.0, 88.0, 104.0, 710.0, 1e38),
+            kind="axis",
+        ),
+        Activation(
+            name="log_softmax",
+            aliases=(),
+            formula="log_softmax(x) = (x - max(x)) - log(sum(exp(x - max(x)))), along axis",
+            derivative="log_softmax'(x) = I - 1 exp(y)^T (a Jacobian along axis); "
+                       "log_softmax_backward(grad_output, output) computes "
+                       "grad_output - exp(output) * sum(grad_output, axis), as torch",
+            backward_from="output",
+            torch_name="log_softmax",
+            numpy_expr="(z := x - x.max(-1, keepdims=True)) "
+                       "- np.log(np.exp(z).sum(-1, keepdims=True))",
+            bounds=_LOG_SOFTMAX_BOUNDS,
+            probes=(0.0, 1.0, 88.0, 104.0, 710.0, 1e38),
+            kind="axis",
+        ),
     )
 }
 
@@ -334,8 +431,11 @@ ACTIVATIONS = {
 PUBLIC = tuple(n for n, a in ACTIVATIONS.items() if a.variant_of is None)
 # the ufunc-backed rows: every one of them is a row of csrc/activations.def
 ELEMENTWISE = tuple(n for n, a in ACTIVATIONS.items() if a.kind == "elementwise")
-# internal kernels in csrc/activations.def that are not activations
-INTERNAL = {}
+# internal kernels in csrc/activations.def that are not activations: name ->
+# number of parameters (both modes, every op, as the table requires).
+# exp_shifted(x, shift) = exp(x - shift), shift = the row maximum: the
+# element-wise step of softmax and log_softmax (fastact/_axis.py)
+INTERNAL = {"exp_shifted": 1}
 
 
 # public function name of each op: sigmoid, sigmoid_backward, sigmoid_fwd_bwd
@@ -354,15 +454,20 @@ def build_ufuncs(make, what):
     backward and exact activations have one mode, so both of their keys hold
     the same object."""
     table = {}
-    for name in ELEMENTWISE:
-        act = ACTIVATIONS[name]
+    for name in ELEMENTWISE + tuple(INTERNAL):
+        act = ACTIVATIONS.get(name)
+        modes = act.modes if act else MODES
         for op in OPS:
             for mode in MODES:
-                if mode not in act.modes or (op == "backward" and mode != MODES[0]):
+                if mode not in modes or (op == "backward" and mode != MODES[0]):
                     table[(name, op, mode)] = table[(name, op, MODES[0])]
                     continue
                 uname = ufunc_name(name, op, mode)
-                doc = f"fastact {uname} {what} ({act.formula}); see fastact.{name}{API_SUFFIX[op]}"
+                if act:
+                    doc = (f"fastact {uname} {what} ({act.formula}); "
+                           f"see fastact.{name}{API_SUFFIX[op]}")
+                else:
+                    doc = f"fastact internal {uname} {what}; see fastact._axis"
                 table[(name, op, mode)] = make(name, op, mode, uname, doc)
     return table
 

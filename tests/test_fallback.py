@@ -31,7 +31,7 @@ import fastact
 import reference as R
 from conftest import NAMES
 from fastact import _fallback
-from fastact._registry import ACTIVATIONS, MODES, OPS
+from fastact._registry import ACTIVATIONS, ELEMENTWISE, INTERNAL, MODES, OPS
 
 COMPILED = fastact.backend == "compiled"
 if COMPILED:
@@ -99,7 +99,8 @@ def reference_available(dtype):
 # ---- the interface --------------------------------------------------------------------
 
 def test_every_name_op_and_mode():
-    assert set(_fallback.UFUNCS) == {(n, o, m) for n in ACTIVATIONS for o in OPS for m in MODES}
+    assert set(_fallback.UFUNCS) == {(n, o, m) for n in ELEMENTWISE + tuple(INTERNAL)
+                                     for o in OPS for m in MODES}
     for name in NAMES:
         for op in OPS:
             for mode in MODES:

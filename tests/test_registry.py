@@ -24,7 +24,8 @@ def test_names_equal_the_c_table():
     assert len(set(_core.ACTIVATIONS)) == len(_core.ACTIVATIONS)
     for n in ELEMENTWISE:
         assert _core.SHAPES[n] == (len(ACTIVATIONS[n].params), len(ACTIVATIONS[n].modes))
-    assert set(_ufuncs.UFUNCS) == {(n, op, m) for n in ELEMENTWISE for op in OPS for m in MODES}
+    assert set(_ufuncs.UFUNCS) == {(n, op, m) for n in ELEMENTWISE + tuple(INTERNAL)
+                                   for op in OPS for m in MODES}
 
 
 def test_registry_entries_are_well_formed():
