@@ -52,7 +52,9 @@ ext = Extension(
     "fastact._core",
     sources=["fastact/_core.pyx", "csrc/dispatch.c", "csrc/loops.c"],
     include_dirs=["csrc", np.get_include()],
+    # the oldest NumPy C API used: the floor of the runtime range in pyproject.toml
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                   ("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION"),
                    ("FA_TARGET_FLAGS", f'"{TARGET_FLAGS}"')]
     + [(f"FA_HAVE_TARGET_{name.upper()}", "1") for name in TARGETS if name != "scalar"],
     extra_compile_args=COMMON_FLAGS + EXTRA_FLAGS,
