@@ -223,7 +223,10 @@ FA_INLINE VT FN(softsign_core)(VT x, VT *xs, VT *th, VT *tl) {
     *xs = V(or)(ax, V(and)(x, S(-0.0)));
     *th = V(div)(S(1), dh);
     *tl = V(mul)(*th, V(fnma)(*th, dl, FN(residual)(S(1), *th, dh)));
-    return FN(nan_through)(x, V(fma)(*xs, *th, V(mul)(*xs, *tl)));
+    /* x th as an exact pair too, so that targets without FMA also round once */
+    VT ph = V(mul)(*xs, *th);
+    VT lo = V(fma)(*xs, *tl, V(sub)(S(0), FN(residual)(ph, *xs, *th)));
+    return FN(nan_through)(x, V(add)(ph, lo));
 }
 /* th^2 as an exact pair (its residual), plus 2 th tl: one rounding. Without
  * FMA the residual comes from Dekker's split products, exact only while they
