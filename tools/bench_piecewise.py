@@ -133,7 +133,8 @@ def main():
                         if "fwd [" in k:
                             extra += f"  numpy/this {med['numpy fwd'] / v:5.2f}"
                     blim = lim * best["copyto"] / cp
-                    print(f"  {k:28} {v:7.3f} ns/elt  /{limtxt}: {v / lim:5.2f} [{best[k] / blim:5.2f}]{extra}")
+                    print(f"  {k:28} {v:7.3f} ns/elt  /{limtxt}: {v / lim:5.2f} "
+                          f"[{best[k] / blim:5.2f}]{extra}")
                 sys.stdout.flush()
 
 

@@ -2,7 +2,7 @@
 """Accuracy of the piecewise family (prelu, relu6, hardtanh, hardsigmoid,
 hardswish, softsign) on every ISA, against tests/family_reference.py.
 
-    python tools/measure_piecewise.py [--stride 64] [--n64 1000000]
+    python tools/measure_piecewise.py [--stride 64] [--n64 1000000] [--isas ...] [--names ...]
 
 float32: every `stride`-th bit pattern of all 2^32 (both signs, every binade,
 subnormals; NaNs and infinities dropped) plus every float32 in [-8, 8] at
@@ -32,7 +32,6 @@ def f32_inputs(stride):
         b = np.arange(lo, lo + 2**28, stride, dtype=np.uint64).astype(np.uint32)
         parts.append(b.view(np.float32))
     x = np.concatenate(parts)
-    lo = np.float32(-8).view(np.uint32)
     dense = np.arange(0, np.float32(8).view(np.uint32), max(stride // 16, 1), dtype=np.uint32)
     d = dense.view(np.float32)
     x = np.concatenate([x, d, -d])
@@ -74,17 +73,22 @@ def main():
     ap.add_argument("--stride", type=int, default=64)
     ap.add_argument("--n64", type=int, default=1_000_000)
     ap.add_argument("--isas", default="scalar,sse2,avx2,avx512")
+    ap.add_argument("--names", default=",".join(NAMES))
     a = ap.parse_args()
     x32 = f32_inputs(a.stride)
     x64 = f64_inputs(a.n64)
     print(f"float32: {x32.size} inputs; float64: {x64.size}")
     worst = {}
     for isa in a.isas.split(","):
+        if not _ufuncs.isa_supported(isa):
+            print(f"{isa}: not supported on this CPU, skipped")
+            continue
         _ufuncs.set_isa(isa)
-        for name in NAMES:
+        for name in a.names.split(","):
             for x in (x32, x64):
                 for (op,), (e, xi, ps) in measure(name, x, isa).items():
-                    print(f"{isa:7} {name:12} {str(x.dtype):8} {op:8} max {e:.4f} ulp at x = {xi!r} {ps}")
+                    print(f"{isa:7} {name:12} {str(x.dtype):8} {op:8} max {e:.4f} ulp "
+                          f"at x = {xi!r} {ps}")
                     k = (name, str(x.dtype), op)
                     if k not in worst or e > worst[k][0]:
                         worst[k] = (e, isa, xi)
