@@ -62,24 +62,26 @@ FA_INLINE void FN(prelu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
 }
 FA_NO_FAST_MODE(prelu)
 
-/* ---- the clamp family: relu6, hardtanh, hardsigmoid ---- */
+/* ---- constants of relu6 .. softsign ---- */
 #ifndef FA_ACT_PIECEWISE_CONSTANTS
 #define FA_ACT_PIECEWISE_CONSTANTS
 #define FA_SIXTH_f32 0x1.555556p-3f /* 1/6 rounded */
 #define FA_SIXTH_f64 0x1.5555555555555p-3
 /* softsign: above this |x| the float result is exactly +-1 and (1/(1+|x|))^2
  * is below half the smallest subnormal, so |x| (and inf) is clamped there */
-/* softsign' without FMA: below TSMALL, th^2's split products near the subnormals */
+#define FA_SOFTSIGN_XMAX_f32 0x1p76f
+#define FA_SOFTSIGN_XMAX_f64 0x1p540
+/* softsign': below TSMALL, 2 th tl (and th^2's split products) near the
+ * subnormals, so th is scaled by SCALE and the result by UNSCALE = SCALE^-2 */
 #define FA_SOFTSIGN_TSMALL_f32 0x1p-48f
 #define FA_SOFTSIGN_SCALE_f32 0x1p48f
 #define FA_SOFTSIGN_UNSCALE_f32 0x1p-96f
 #define FA_SOFTSIGN_TSMALL_f64 0x1p-480
 #define FA_SOFTSIGN_SCALE_f64 0x1p480
 #define FA_SOFTSIGN_UNSCALE_f64 0x1p-960
-#define FA_SOFTSIGN_XMAX_f32 0x1p76f
-#define FA_SOFTSIGN_XMAX_f64 0x1p540
 #endif
 
+/* ---- the clamp family: relu6, hardtanh, hardsigmoid share these two ---- */
 /* torch's clamp, min(max(xc, lo), hi) (lo > hi gives hi), on NaN-free data by
  * compares and selects: a -0.0 inside the range stays -0.0, as in torch. */
 FA_INLINE VT FN(clamp)(VT xc, VT lo, VT hi) {
@@ -223,26 +225,30 @@ FA_INLINE VT FN(softsign_core)(VT x, VT *xs, VT *th, VT *tl) {
     *xs = V(or)(ax, V(and)(x, S(-0.0)));
     *th = V(div)(S(1), dh);
     *tl = V(mul)(*th, V(fnma)(*th, dl, FN(residual)(S(1), *th, dh)));
-    return FN(nan_through)(x, V(fma)(*xs, *th, V(mul)(*xs, *tl)));
+    /* x th as an exact pair too, so that targets without FMA also round once */
+    VT ph = V(mul)(*xs, *th);
+    VT lo = V(fma)(*xs, *tl, V(sub)(S(0), FN(residual)(ph, *xs, *th)));
+    /* the sign of x put back: -0.0 gives -0.0 (ph + lo would give +0.0) */
+    return FN(nan_through)(x, V(or)(V(add)(ph, lo), V(and)(x, S(-0.0))));
 }
-/* th^2 as an exact pair (its residual), plus 2 th tl: one rounding. Without
- * FMA the residual comes from Dekker's split products, exact only while they
- * stay far from the subnormals: there th and tl are first scaled by 2^SCALE
- * (exact), and the sum scaled back by 2^-2 SCALE (exact while the result is
- * normal, one more rounding onto the subnormal grid below). */
+/* th^2 + 2 th tl, rounded once. Near and below the normal range 2 th tl
+ * (and, without FMA, the split products of th^2) would underflow, so th and tl
+ * are first scaled by SCALE there (exact) and the sum by UNSCALE = SCALE^-2
+ * (exact while the result is normal, one more rounding onto the subnormal grid
+ * below it: 0.75 ulp measured there). The sum: fma(th, th, 2 th tl) with FMA,
+ * else th^2 as an exact pair from Dekker's products plus 2 th tl. */
 FA_INLINE VT FN(softsign_grad)(VT th, VT tl) {
-#if !FA_HAS_FMA
     MT tiny = V(lt)(th, S(C(FA_SOFTSIGN_TSMALL)));
     VT k = V(select)(tiny, S(C(FA_SOFTSIGN_SCALE)), S(1));
     th = V(mul)(th, k);
     tl = V(mul)(tl, k);
-#endif
+#if FA_HAS_FMA
+    VT d = V(fma)(th, th, V(mul)(V(add)(th, th), tl));
+#else
     VT h = V(mul)(th, th);
     VT d = V(add)(h, V(fma)(V(add)(th, th), tl, V(sub)(S(0), FN(residual)(h, th, th))));
-#if !FA_HAS_FMA
-    d = V(mul)(d, V(select)(tiny, S(C(FA_SOFTSIGN_UNSCALE)), S(1)));
 #endif
-    return d;
+    return V(mul)(d, V(select)(tiny, S(C(FA_SOFTSIGN_UNSCALE)), S(1)));
 }
 FA_INLINE VT FN(softsign_fwd_acc)(VT x, const VT *p) {
     VT xs, th, tl;
