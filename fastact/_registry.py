@@ -132,6 +132,22 @@ _EXACT_BOUNDS = {
     for op in ("forward", "fused") for mode in MODES for dt in ("float32", "float64")
 }
 
+def _measured(forward_acc, fused_acc, forward_fast, fused_fast):
+    """Bounds of one exp-family row from (figure, why) per (op, mode), each a
+    dict dtype -> (ulp, rel, why)."""
+    out = {}
+    for (op, mode), per in (("forward", "accurate"), forward_acc), (("fused", "accurate"), fused_acc), \
+            (("forward", "fast"), forward_fast), (("fused", "fast"), fused_fast):
+        for dt, (ulp, rel, why) in per.items():
+            out[(op, mode, dt)] = Bound(ulp, rel, why)
+    return out
+
+
+_TMP = {(op, mode, dt): (Bound(4.0, None, "tmp") if mode == "accurate" else Bound(None, 1e-5, "tmp"))
+        for op in ("forward", "fused") for mode in MODES for dt in ("float32", "float64")}
+_ELU_BOUNDS = _SELU_BOUNDS = _CELU_BOUNDS = _SOFTPLUS_BOUNDS = _LOG_SIGMOID_BOUNDS = _TMP  # EXPFAM
+
+
 ACTIVATIONS = {
     a.name: a
     for a in (
@@ -185,6 +201,80 @@ ACTIVATIONS = {
             params=(Param("negative_slope", 0.01, "slope for x <= 0"),),
             modes=EXACT,
             kinks="leaky_relu'(0) = negative_slope, as torch",
+        ),
+        Activation(
+            name="elu",
+            aliases=(),
+            formula="elu(x) = x for x > 0, else alpha * expm1(x)",
+            derivative="elu'(x) = 1 for x > 0, else alpha * exp(x)",
+            backward_from="input",
+            torch_name="elu",
+            numpy_expr="np.where(x > 0, x, 1.0 * np.expm1(x))",
+            bounds=_ELU_BOUNDS,
+            probes=(0.0, 2.0**-40, 0.3466, 0.35, 1.0, 16.98, 17.33, 17.5, 37.43, 40.0, 87.33,
+                    103.97, 104.0, 745.1),
+            params=(Param("alpha", 1.0, "the value elu approaches as x -> -inf is -alpha"),),
+            kinks="elu'(0) = alpha (the x > 0 branch is the strict one, as torch); "
+                  "elu(-0.0) = -0.0",
+        ),
+        Activation(
+            name="selu",
+            aliases=(),
+            formula="selu(x) = scale * (x for x > 0, else alpha * expm1(x)), alpha = "
+                    "1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946 "
+                    "(Klambauer et al., 2017)",
+            derivative="selu'(x) = scale for x > 0, else scale * alpha * exp(x)",
+            backward_from="input",
+            torch_name="selu",
+            numpy_expr="1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x))",
+            bounds=_SELU_BOUNDS,
+            probes=(0.0, 2.0**-40, 0.3466, 0.35, 1.0, 16.98, 17.33, 17.5, 37.43, 40.0, 87.33,
+                    103.97, 104.0, 745.1),
+            kinks="selu'(0) = scale * alpha (torch); selu(-0.0) = -0.0",
+        ),
+        Activation(
+            name="celu",
+            aliases=(),
+            formula="celu(x) = max(0, x) + min(0, alpha * expm1(x / alpha))",
+            derivative="celu'(x) = 1 for x > 0, else exp(x / alpha)",
+            backward_from="input",
+            torch_name="celu",
+            numpy_expr="np.where(x > 0, x, 1.0 * np.expm1(x / 1.0))",
+            bounds=_CELU_BOUNDS,
+            probes=(0.0, 2.0**-40, 0.3466, 0.35, 1.0, 16.98, 17.33, 17.5, 37.43, 40.0, 87.33,
+                    103.97, 104.0, 745.1),
+            params=(Param("alpha", 1.0, "the value celu approaches as x -> -inf is -alpha; "
+                          "alpha > 0 (torch rejects 0)"),),
+            kinks="celu'(0) = 1 = exp(0/alpha) (torch's float32 value; its float64 kernel "
+                  "rounds 1/alpha to float32 first); celu(-0.0) = -0.0",
+        ),
+        Activation(
+            name="softplus",
+            aliases=(),
+            formula="softplus(x) = x where beta * x > threshold, else log1p(exp(beta * x)) / beta",
+            derivative="softplus'(x) = 1 where beta * x > threshold, else sigmoid(beta * x)",
+            backward_from="input",
+            torch_name="softplus",
+            numpy_expr="np.logaddexp(0, x)",
+            bounds=_SOFTPLUS_BOUNDS,
+            probes=(0.0, 0.5, 1.0, 17.33, 20.0, 36.7, 87.33, 103.3, 104.0, 745.1),
+            params=(Param("beta", 1.0, "the sharpness: softplus(x) = log1p(exp(beta x)) / beta"),
+                    Param("threshold", 20.0, "above beta * x > threshold the result is x "
+                          "(torch's linear region; at the threshold itself the log1p branch)")),
+            kinks="beta * x == threshold takes the log1p branch (torch's strict >): "
+                  "softplus'(threshold / beta) = sigmoid(threshold)",
+        ),
+        Activation(
+            name="log_sigmoid",
+            aliases=("log_expit",),
+            formula="log_sigmoid(x) = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))",
+            derivative="log_sigmoid'(x) = sigmoid(-x) = 1 - sigmoid(x), computed without "
+                       "cancellation",
+            backward_from="input",
+            torch_name="logsigmoid",
+            numpy_expr="-np.logaddexp(0, -x)",
+            bounds=_LOG_SIGMOID_BOUNDS,
+            probes=(0.0, 0.5, 1.0, 17.33, 36.7, 87.33, 103.3, 104.0, 745.1),
         ),
     )
 }
