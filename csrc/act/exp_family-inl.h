@@ -97,11 +97,14 @@ FA_INLINE VT FN(cexpm1_neg)(VT xn, VT ch, VT cl) {
     return V(select)(V(lt)(xn, S(-C(FA_EF_TINY))), y, tiny);
 }
 
-/* c * e^xn for xn <= 0, full range */
+/* c * e^xn for xn <= 0, full range: 2^8 e^xn as a pair, times c with one
+ * rounding, then the exact scaling by 2^-8: the pair and the product stay
+ * normal where c e^xn is, so near the bottom of the normal range (where an
+ * ulp is the subnormal spacing) no low part is rounded to that grid first. */
 FA_INLINE VT FN(cexp_neg)(VT xn, VT ch, VT cl) {
     VT eh, el;
-    FN(exp_neg_pair)(V(abs_clamp)(xn, S(0), S(C(FA_EF_EXP_XMAX))), 1, 0, &eh, &el);
-    return V(fma)(ch, eh, V(fma)(cl, eh, V(mul)(ch, el)));
+    FN(exp_neg_pair)(V(abs_clamp)(xn, S(0), S(C(FA_EF_EXP_XMAX))), 1, 8, &eh, &el);
+    return V(mul)(V(fma)(ch, eh, V(fma)(cl, eh, V(mul)(ch, el))), S(0x1p-8));
 }
 
 FA_INLINE VT FN(elu_fwd_acc)(VT x, const VT *p) {
@@ -206,8 +209,8 @@ FA_INLINE void FN(celu_acc)(VT x, VT g, const VT *p, VT *y, VT *gx, int fwd, int
     }
     if (bwd) {
         VT eh, el;
-        FN(exp_neg_pair)(V(abs_clamp)(uh, S(0), S(C(FA_EF_EXP_XMAX))), 1, 0, &eh, &el);
-        VT dneg = V(add)(eh, V(fma)(eh, ul, el));
+        FN(exp_neg_pair)(V(abs_clamp)(uh, S(0), S(C(FA_EF_EXP_XMAX))), 1, 8, &eh, &el);
+        VT dneg = V(mul)(V(add)(eh, V(fma)(eh, ul, el)), S(0x1p-8)); /* as cexp_neg */
         VT dpos = V(add)(V(add)(S(1), yh), yl); /* e^u for u > 0 (alpha < 0) */
         VT d = V(select)(V(signmask)(uh), dneg, dpos);
         *gx = V(mul)(g, FN(nan_through)(x, V(select)(pos, S(1), d)));
@@ -234,8 +237,8 @@ FA_INLINE void FN(celu_fast)(VT x, VT g, const VT *p, VT *y, VT *gx, int bwd) {
     VT em1 = FN(expm1_fast)(V(max)(uh, S(C(FA_EXPM1_XMIN))), ul);
     *y = FN(nan_through)(x, V(select)(pos, xc, V(mul)(p[0], em1)));
     if (bwd) {
-        VT e = FN(exp_neg_fast)(V(abs_clamp)(uh, S(0), S(C(FA_EXPF_XMAX))));
-        VT d = V(select)(V(signmask)(uh), e, V(add)(S(1), em1));
+        VT e = FN(cexp_neg_fast)(uh, S(1));
+        VT d = V(select)(V(signmask)(uh), V(fma)(e, ul, e), V(add)(S(1), em1));
         *gx = V(mul)(g, FN(nan_through)(x, V(select)(pos, S(1), d)));
     }
 }
@@ -344,8 +347,12 @@ FA_INLINE void FN(softplus_fast)(VT x, VT g, const VT *p, VT *y, VT *gx, int bwd
     VT xc = FN(nan_clean)(x);
     FN(sp_input) in = FN(softplus_input)(xc, p);
     VT sig;
-    VT v = FN(softplus_fast_core)(in.uh, in.ul, bwd ? &sig : NULL);
-    *y = FN(nan_through)(x, V(select)(in.take_x, xc, V(mul)(v, in.rb)));
+    VT v = V(mul)(FN(softplus_fast_core)(in.uh, in.ul, bwd ? &sig : NULL), in.rb);
+    /* far below 0, softplus = e^u / beta: from 2^64 e^u, so a normal result is
+     * not lost where e^u alone would flush */
+    VT t = FN(cexp_neg_fast)(V(select)(V(signmask)(in.uh), in.uh, S(0)), in.rb);
+    v = V(select)(V(lt)(in.uh, S(-40)), V(fma)(t, in.ul, t), v);
+    *y = FN(nan_through)(x, V(select)(in.take_x, xc, v));
     if (bwd) *gx = V(mul)(g, FN(nan_through)(x, V(select)(in.take_x, S(1), sig)));
 }
 FA_INLINE VT FN(softplus_fwd_fast)(VT x, const VT *p) {

@@ -66,7 +66,7 @@ FA_INLINE void FN(expm1_pair)(VT uh, VT ul, VT *yh, VT *yl) {
 FA_INLINE VT FN(expm1_fast)(VT uh, VT ul) {
     VT k, tl;
     VT th = FN(expm1_reduce)(uh, ul, &k, &tl);
-    VT q = V(fma)(V(mul)(th, th), FA_HORNER(th, C(FA_EXPM1F_P)), tl);
+    VT t = V(add)(th, tl);
     VT s = V(pow2)(k);
-    return V(fma)(s, V(add)(th, q), V(sub)(s, S(1)));
+    return V(fma)(s, V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXPM1F_P)), t), V(sub)(s, S(1)));
 }
