@@ -189,7 +189,7 @@ FA_INLINE VT FN(celu_u)(VT xn, VT alpha, VT *ul) {
                     V(select)(aneg, S(C(FA_EXPM1_XMAX)), S(C(FA_EF_EXP_XMAX))));
     VT xl = V(max)(xn, V(sub)(S(0), lim));
     alpha = FN(ef_divisor)(alpha);
-    VT ra = V(div)(S(1), alpha);
+    VT ra = FN(recip)(alpha); /* any close 1/alpha: the pair below is exact */
     VT uh = V(mul)(xl, ra);
     *ul = V(mul)(FN(ef_residual)(xl, uh, alpha), ra);
     return uh;
@@ -291,7 +291,7 @@ typedef struct { VT uh, ul, rb, beta; MT take_x; } FN(sp_input);
 FA_INLINE FN(sp_input) FN(softplus_input)(VT xc, const VT *p) {
     FN(sp_input) in;
     in.beta = FN(ef_divisor)(p[0]);
-    in.rb = V(div)(S(1), in.beta);
+    in.rb = FN(recip)(in.beta); /* close to 1/beta: the corrected quotient and the clamp tolerate it */
     VT lim = V(mul)(S(C(FA_EF_FLT_MAX)),
                     V(min)(V(mul)(V(andnot)(S(-0.0), in.rb), S(1 - 0x1p-20)), S(1)));
     VT xs = V(max)(V(min)(xc, lim), V(sub)(S(0), lim));
