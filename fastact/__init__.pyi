@@ -313,6 +313,134 @@ def log_softmax_fwd_bwd(
     mode: _Mode = "accurate",
 ) -> tuple[NDArray[Any], NDArray[Any]]: ...
 
+# elu(x) = x for x > 0, else alpha * expm1(x)
+def elu(
+    x: ArrayLike,
+    alpha: ArrayLike = 1.0,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def elu_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    alpha: ArrayLike = 1.0,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def elu_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    alpha: ArrayLike = 1.0,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
+# selu(x) = scale * (x for x > 0, else alpha * expm1(x)), alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946 (Klambauer et al., 2017)
+def selu(
+    x: ArrayLike,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def selu_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def selu_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
+# celu(x) = max(0, x) + min(0, alpha * expm1(x / alpha))
+def celu(
+    x: ArrayLike,
+    alpha: ArrayLike = 1.0,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def celu_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    alpha: ArrayLike = 1.0,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def celu_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    alpha: ArrayLike = 1.0,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
+# softplus(x) = x where beta * x > threshold, else log1p(exp(beta * x)) / beta
+def softplus(
+    x: ArrayLike,
+    beta: ArrayLike = 1.0,
+    threshold: ArrayLike = 20.0,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def softplus_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    beta: ArrayLike = 1.0,
+    threshold: ArrayLike = 20.0,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def softplus_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    beta: ArrayLike = 1.0,
+    threshold: ArrayLike = 20.0,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
+# log_sigmoid(x) = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))
+def log_sigmoid(
+    x: ArrayLike,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def log_sigmoid_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def log_sigmoid_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+log_expit = log_sigmoid
+
 __all__ = [
     "backend",
     "show_config",
@@ -355,4 +483,20 @@ __all__ = [
     "log_softmax",
     "log_softmax_backward",
     "log_softmax_fwd_bwd",
+    "elu",
+    "elu_backward",
+    "elu_fwd_bwd",
+    "selu",
+    "selu_backward",
+    "selu_fwd_bwd",
+    "celu",
+    "celu_backward",
+    "celu_fwd_bwd",
+    "softplus",
+    "softplus_backward",
+    "softplus_fwd_bwd",
+    "log_sigmoid",
+    "log_sigmoid_backward",
+    "log_sigmoid_fwd_bwd",
+    "log_expit",
 ]

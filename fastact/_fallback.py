@@ -412,16 +412,19 @@ def _make_family_loop(name, op):
         nan, clean, quiet = _nan_lanes(x)
         w = clean.astype(_F64)
         p = [a.astype(_F64) for a in ops[nd:]]
+        # functions marked `wants_dtype` also get the loop dtype (e.g. softplus
+        # compares beta * x rounded to it with the threshold, as torch does)
+        kw = {"dtype": dtype} if getattr(forward, "wants_dtype", False) else {}
         with np.errstate(all="ignore"):
             if op == "forward":
-                outs = [forward(w, *p)]
+                outs = [forward(w, *p, **kw)]
             else:
                 g = ops[0] if op == "backward" else ops[1]
                 if backward is not None:
-                    gx = backward(g.astype(_F64), w, *p)
+                    gx = backward(g.astype(_F64), w, *p, **kw)
                 else:
-                    gx = g.astype(_F64) * grad(w, *p)  # the IEEE product, as in C
-                outs = [gx] if op == "backward" else [forward(w, *p), gx]
+                    gx = g.astype(_F64) * grad(w, *p, **kw)  # the IEEE product, as in C
+                outs = [gx] if op == "backward" else [forward(w, *p, **kw), gx]
         outs = [_narrow(o, dtype) for o in outs]
         if nan.any():
             for o in outs:

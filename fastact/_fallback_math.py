@@ -144,3 +144,125 @@ FAMILY = {
     "softsign": (_softsign, _softsign_grad),
     "exp_shifted": (_exp_shifted, _exp_shifted),  # internal: softmax's step
 }
+
+
+# ---- the exponential family (elu, selu, celu, softplus, log_sigmoid) ----
+# float64 NumPy formulas with the arguments carried as exact pairs where a
+# rounding would be amplified: x / alpha (celu) and beta * x (softplus) as a
+# rounded value plus its exact error (Dekker), so e.g. softplus(-700) keeps
+# full relative accuracy; sigmoid(u) as a corrected quotient. Each float64
+# result carries np.expm1 / np.log1p's error plus a rounding or two (bounds in
+# _registry.py); float32 results are rounded once from these.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SA = 1.7580993408473768  # scale * alpha, correctly rounded
+_SPLIT = 134217729.0  # 2^27 + 1
+
+
+def _product_error(a, b, p):
+    """a*b - p exactly for p = fl(a*b) (Dekker; no overflow below 2^995)."""
+    def split(v):
+        c = _SPLIT * v
+        hi = c - (c - v)
+        return hi, v - hi
+    ah, al = split(a)
+    bh, bl = split(b)
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _elu(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def _elu_grad(x, alpha):
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+def _selu(x):
+    return np.where(x > 0, _SELU_SCALE * x, _SELU_SA * np.expm1(np.minimum(x, 0.0)))
+
+
+def _selu_grad(x):
+    return np.where(x > 0, _SELU_SCALE, _SELU_SA * np.exp(np.minimum(x, 0.0)))
+
+
+def _celu_u(x, alpha):
+    """x / alpha = uh + ul for x <= 0 (0 elsewhere), |uh| clamped where e^uh is 0."""
+    xn = np.maximum(np.minimum(x, 0.0), -800.0 * np.abs(alpha))
+    uh = xn / alpha
+    big = np.abs(uh) > 1e300
+    p = uh * alpha
+    ul = np.where(big, 0.0, ((xn - p) - _product_error(np.where(big, 0.0, uh), alpha, p)) / alpha)
+    return uh, ul
+
+
+def _celu(x, alpha):
+    uh, ul = _celu_u(x, alpha)
+    return np.where(x > 0, x, alpha * (np.expm1(uh) + np.exp(uh) * ul))
+
+
+def _celu_grad(x, alpha):
+    uh, ul = _celu_u(x, alpha)
+    e = np.exp(uh)
+    return np.where(x > 0, 1.0, e + e * ul)
+
+
+def _sigmoid_pair(u, ul):
+    """sigmoid(u + ul) as one corrected quotient: 1/(1+e) or e/(1+e), e = e^-|u|."""
+    e = np.exp(-np.abs(u))
+    e = np.where(u > 0, e - e * ul, e + e * ul)  # e^-|u + ul|, |ul| <= ulp(u)
+    d = 1.0 + e
+    dl = (1.0 - d) + e
+    n = np.where(u >= 0, 1.0, e)
+    q = n / d
+    p = q * d
+    r = ((n - p) - _product_error(q, d, p)) - q * dl
+    return q + r / d
+
+
+def _softplus_u(x, beta, dtype):
+    uh = beta * x
+    ok = np.abs(uh) < 1e300
+    ul = np.where(ok, _product_error(np.where(ok, beta, 0.0), np.where(ok, x, 0.0), uh), 0.0)
+    narrow = np.float64 if dtype == np.float64 else np.float32
+    ur = beta.astype(narrow) * x.astype(narrow)   # torch compares beta * x in the loop dtype
+    return uh, ul, ur
+
+
+def _softplus1(uh, ul):
+    """max(u, 0) + log1p(e^-|u|) for u = uh + ul."""
+    e = np.exp(-np.abs(uh))
+    e = np.where(uh > 0, e - e * ul, e + e * ul)
+    return np.where(uh > 0, uh + (ul + np.log1p(e)), np.log1p(e))
+
+
+def _softplus(x, beta, threshold, dtype=np.float64):
+    uh, ul, ur = _softplus_u(x, beta, dtype)
+    lin = (ur > threshold) | (np.isinf(ur) & (ur > 0) & np.isfinite(x))
+    return np.where(lin, x, _softplus1(uh, ul) / beta)
+
+
+def _softplus_grad(x, beta, threshold, dtype=np.float64):
+    uh, ul, ur = _softplus_u(x, beta, dtype)
+    lin = (ur > threshold) | (np.isinf(ur) & (ur > 0) & np.isfinite(x))
+    return np.where(lin, 1.0, _sigmoid_pair(uh, ul))
+
+
+_softplus.wants_dtype = _softplus_grad.wants_dtype = True
+
+
+def _log_sigmoid(x):
+    return -_softplus1(-x, 0.0)
+
+
+def _log_sigmoid_grad(x):
+    return _sigmoid_pair(-x, 0.0)
+
+
+FAMILY.update({
+    "elu": (_elu, _elu_grad),
+    "selu": (_selu, _selu_grad),
+    "celu": (_celu, _celu_grad),
+    "softplus": (_softplus, _softplus_grad),
+    "log_sigmoid": (_log_sigmoid, _log_sigmoid_grad),
+})

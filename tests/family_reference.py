@@ -14,6 +14,7 @@ defines them (the registry's `kinks` text says the same in words).
 fd_away: finite differences skip |x - k| < fd_away for each kink k.
 """
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -108,6 +109,69 @@ def _softsign(w):
 def _softsign_grad(w):
     d = 1 + np.abs(w)
     return 1 / d / d
+# ---- the exponential family, from the textbook definitions ----
+def _wide_const(w, text):
+    return w.dtype.type(text) if w.dtype == np.longdouble else w.dtype.type(float(text))
+
+
+_SELU_A = "1.6732632423543772848170429916717"
+_SELU_S = "1.0507009873554804934193349852946"
+
+
+def _elu(w, a):
+    return _where(w > 0, w, a * np.expm1(np.minimum(w, 0)))
+
+
+def _elu_grad(w, a):
+    return _where(w > 0, _one(w), a * np.exp(np.minimum(w, 0)))
+
+
+def _selu(w):
+    a, s = _wide_const(w, _SELU_A), _wide_const(w, _SELU_S)
+    return s * _elu(w, a)
+
+
+def _selu_grad(w):
+    a, s = _wide_const(w, _SELU_A), _wide_const(w, _SELU_S)
+    return s * _elu_grad(w, a)
+
+
+def _celu(w, a):
+    return np.maximum(w, 0) + np.minimum(0, a * np.expm1(np.minimum(w, 0) / a))
+
+
+def _celu_grad(w, a):
+    return _where(w > 0, _one(w), np.exp(np.minimum(w, 0) / a))
+
+
+def _softplus_linear(w, b, t):
+    """torch compares beta * x rounded to the data's dtype with the threshold:
+    float32 data arrives here as float64, float64 data as long double."""
+    narrow = np.float32 if w.dtype == np.float64 else np.float64
+    with np.errstate(over="ignore"):
+        return np.asarray(b).astype(narrow) * w.astype(narrow) > t
+
+
+def _softplus(w, b, t):
+    u = b * w  # exact in the wide type for float32 / float64 operands
+    return _where(_softplus_linear(w, b, t), w,
+                  (np.maximum(u, 0) + np.log1p(np.exp(-np.abs(u)))) / b)
+
+
+def _softplus_grad(w, b, t):
+    return _where(_softplus_linear(w, b, t), _one(w), _sigmoid(b * w))
+
+
+def _log_sigmoid(w):
+    return np.minimum(w, 0) - np.log1p(np.exp(-np.abs(w)))
+
+
+def _log_sigmoid_grad(w):
+    return _sigmoid(-w)
+
+
+_SELU_SA = float(Fraction(_SELU_S) * Fraction(_SELU_A))  # correctly rounded
+_SP20 = (20.000000002061153, 0.9999999979388464)  # log1p(e^20), sigmoid(20) in float64
 
 
 REFS = {
@@ -138,4 +202,14 @@ REFS = {
                      kink_points=(-3.0, 3.0)),
     "softsign": Ref(_softsign, _softsign_grad,
                     kinks=((-0.0, (), -0.0, 1.0), (1.0, (), 0.5, 0.25))),
+    "elu": Ref(_elu, _elu_grad, params=((1.0,), (1.3,), (0.5,)),
+               kinks=((0.0, (1.0,), 0.0, 1.0), (0.0, (1.3,), 0.0, 1.3)), kink_points=(0.0,)),
+    "selu": Ref(_selu, _selu_grad, kinks=((0.0, (), 0.0, _SELU_SA),), kink_points=(0.0,)),
+    "celu": Ref(_celu, _celu_grad, params=((1.0,), (1.3,), (0.25,)),
+                kinks=((0.0, (1.0,), 0.0, 1.0), (0.0, (1.3,), 0.0, 1.0)), kink_points=(0.0,)),
+    "softplus": Ref(_softplus, _softplus_grad,
+                    params=((1.0, 20.0), (2.0, 20.0), (0.7, 5.0), (3.0, float("inf"))),
+                    kinks=((20.0, (1.0, 20.0)) + _SP20, (10.0, (2.0, 20.0), _SP20[0] / 2, _SP20[1])),
+                    kink_points=(20.0, 10.0, 5.0 / 0.7)),
+    "log_sigmoid": Ref(_log_sigmoid, _log_sigmoid_grad),
 }

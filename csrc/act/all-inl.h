@@ -3,6 +3,8 @@
  * activation families add their file here. */
 #include "../math/exp-inl.h"
 #include "../math/div-inl.h"
+#include "../math/expm1-inl.h"
+#include "../math/log1p-inl.h"
 
 /* Helpers every family uses. NaN lanes: the vector vocabulary's comparisons,
  * min and max are only defined on non-NaN data (x86's min/max and C's < raise
@@ -16,3 +18,4 @@ FA_INLINE MT FN(positive)(VT x) { return V(lt)(S(0), x); }
 #include "sigmoid_tanh-inl.h"
 #include "piecewise-inl.h"
 #include "softmax-inl.h"
+#include "exp_family-inl.h"
