@@ -74,6 +74,45 @@ def _tanh_grad(w):
     return 4 * e2 / ((1 + e2) * (1 + e2))
 
 
+def _limits(w, y, at_pos_inf, at_neg_inf):
+    """y with the limits at +-inf (the formulas give inf * 0 there)."""
+    return np.where(np.isinf(w), np.where(w > 0, at_pos_inf, at_neg_inf), y)
+
+
+def _mp_near(w, fn, center, radius):
+    """fn(x) by mpmath (80 digits) where |w - center| < radius: near a zero of
+    a derivative the closed form cancels even in the wide type."""
+    near = np.abs(w - center) < radius
+    if not near.any():
+        return None, near
+    import mpmath
+    with mpmath.workdps(80):
+        # the inputs are float32 or float64 values, exact as Python floats
+        vals = [fn(mpmath.mpf(float(v))) for v in w[near]]
+    return np.array([float(v) if w.dtype != np.longdouble else np.longdouble(mpmath.nstr(v, 30))
+                     for v in vals], w.dtype), near
+
+
+def _silu(w):
+    return _limits(w, w * _sigmoid(w), w, -_zero(w))
+
+
+def _mp_silu_grad(x):
+    import mpmath
+    s = 1 / (1 + mpmath.exp(-x))
+    return s * (1 + x * (1 - s))
+
+
+def _silu_grad(w):
+    s = _sigmoid(w)
+    d = _limits(w, s * (1 + w * (1 - s)), _one(w), _zero(w))
+    vals, near = _mp_near(w, _mp_silu_grad, -1.2784645427610738, 0.05)
+    if vals is not None:
+        d = d.copy()
+        d[near] = vals
+    return d
+
+
 REFS = {
     "sigmoid": Ref(_sigmoid, _sigmoid_grad),
     "tanh": Ref(np.tanh, _tanh_grad),
@@ -82,4 +121,5 @@ REFS = {
     "leaky_relu": Ref(_leaky, _leaky_grad, params=((0.01,), (0.2,), (-1.5,)),
                       kinks=((0.0, (0.01,), 0.0, 0.01), (0.0, (0.2,), 0.0, 0.2)),
                       kink_points=(0.0,)),
+    "silu": Ref(_silu, _silu_grad),
 }

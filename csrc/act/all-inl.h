@@ -15,3 +15,4 @@ FA_INLINE MT FN(positive)(VT x) { return V(lt)(S(0), x); }
 
 #include "sigmoid_tanh-inl.h"
 #include "piecewise-inl.h"
+#include "gated-inl.h"

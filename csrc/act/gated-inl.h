@@ -1,0 +1,185 @@
+/* The gated family: silu (swish), mish, gelu (erf) and gelu_tanh, each
+ * x * gate(x), with the backward computed from the input x.
+ *
+ * Common layout. e = exp(-|x|) comes from math/exp-inl.h as a pair carried
+ * with the exponent raised by 2^FA_GATE_B, so that x e^x stays exact to the
+ * last (subnormal) result; the numerators are exact products carried as
+ * pairs (FN(prod_err)), and the quotients are residual-corrected
+ * (math/div-inl.h): each result is rounded about once.
+ *
+ * The derivatives of silu and mish vanish at one negative x (silu' at
+ * x0 = -1.27846, mish' at -1.19186...): there the factor that crosses zero is
+ * evaluated from x - x0 (a short series), so even near x0 the gradient keeps
+ * relative accuracy instead of an absolute error of the size of eps.
+ *
+ * Special values: NaN in gives that NaN out (quieted); +-inf give the limits
+ * (f(-inf) = -0, f(+inf) = +inf, f'(-inf) = 0, f'(+inf) = 1; torch returns
+ * NaN there from inf * 0); +-0 keep their sign (f(-0) = -0, f'(0) = 1/2).
+ * Measured errors: fastact/_registry.py.
+ */
+#ifndef FA_ACT_GATED_CONSTANTS
+#define FA_ACT_GATED_CONSTANTS
+#define FA_GATE_B 30                  /* e = 2^-30 E, E = 2^30 e^-|x| */
+#define FA_GATE_IB_f32 0x1p-30f
+#define FA_GATE_IB_f64 0x1p-30
+/* silu: x e^x < 2^-150 (2^-1075) beyond these, so the result rounds to -0 */
+#define FA_SILU_NEG_XMAX_f32 110.0f
+#define FA_SILU_NEG_XMAX_f64 753.0
+/* x > these: silu(x) == x and silu'(x) == 1 in the float (x e^-x < eps/4) */
+#define FA_SILU_POS_XMAX_f32 24.0f
+#define FA_SILU_POS_XMAX_f64 45.0
+/* the zero of silu' = e^x (1 + x + e^x) / (1 + e^x)^2: 1 + x0 + e^x0 = 0
+ * (mpmath: x0 = -1.2784645427610737951...), as hi + lo; E0 = e^x0 = -1 - x0 */
+#define FA_SILU_X0H_f32 -0x1.474974p+0f
+#define FA_SILU_X0L_f32 0x1.bdf6fap-27f
+#define FA_SILU_X0H_f64 -0x1.474973c84120bp+0
+#define FA_SILU_X0L_f64 -0x1.f8d74bc9ac154p-54
+#define FA_SILU_E0_f32 0x1.1d25dp-2f
+#define FA_SILU_E0_f64 0x1.1d25cf210482ep-2
+#define FA_GATE_WIN_f32 0.25f         /* |x - x0| below this: the series */
+#define FA_GATE_WIN_f64 0.25
+/* expm1(d) = d + d^2 P(d), Taylor: remainder |d|^8/8! < 2^-29 |d| (float32),
+ * |d|^14/14! < 2^-60 |d| (float64, FA_EXP_P_f64 is 1/2 ... 1/13!) on |d| <= 1/4 */
+static const float FA_EM1_P_f32[] = {1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720,
+                                     1.0f / 5040};
+#define FA_EM1_P_f64 FA_EXP_P_f64
+#endif
+
+/* a*b - p exactly, for p = fl(a*b) (an FMA, or Dekker's product through
+ * FN(residual): the operands must stay far from overflow). */
+FA_INLINE VT FN(prod_err)(VT a, VT b, VT p) { return V(sub)(S(0), FN(residual)(p, a, b)); }
+
+FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
+
+/* ---- silu: x sigmoid(x) = x / (1 + e) for x >= 0, x e / (1 + e) for x < 0 ----
+ * silu'(x) = s (1 + x (1 - s)) = N / (1 + e)^2 with N = (1 + e) + x e for
+ * x >= 0 and N = e (1 + x + e) for x < 0: both sums are of like-signed terms,
+ * except 1 + x + e, which crosses zero at x0 and is taken there as
+ * d + E0 expm1(d), d = x - x0 (all terms of one sign). */
+typedef struct { VT Eh, El, dh, dl, xm, xn, sc; MT neg; } FN(silu_parts);
+
+FA_INLINE FN(silu_parts) FN(silu_core)(VT xc) {
+    FN(silu_parts) s;
+    s.neg = V(signmask)(xc);
+    VT ax = V(abs_clamp)(xc, S(C(FA_TINY)),
+                         V(select)(s.neg, S(C(FA_SILU_NEG_XMAX)), S(C(FA_SILU_POS_XMAX))));
+    FN(exp_neg_pair)(ax, 1, FA_GATE_B, &s.Eh, &s.El);
+    VT eh = V(mul)(s.Eh, S(C(FA_GATE_IB))), el = V(mul)(s.El, S(C(FA_GATE_IB)));
+    s.dh = V(add)(S(1), eh);
+    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el); /* Fast2Sum, 1 >= eh */
+    s.xm = V(min)(V(max)(xc, S(-C(FA_SILU_NEG_XMAX))), S(C(FA_SILU_POS_XMAX)));
+    s.xn = V(select)(s.neg, s.xm, S(0));
+    s.sc = V(select)(s.neg, S(C(FA_GATE_IB)), S(1));
+    return s;
+}
+
+FA_INLINE VT FN(silu_y)(VT xc, const FN(silu_parts) *s) {
+    VT ph = V(mul)(s->xn, s->Eh);
+    VT pl = V(fma)(s->xn, s->El, FN(prod_err)(s->xn, s->Eh, ph));
+    VT ah = V(select)(s->neg, ph, s->xm), al = V(select)(s->neg, pl, S(0));
+    VT y = V(mul)(FN(div_pair)(ah, al, s->dh, s->dl, FN(recip_div)(s->dh)), s->sc);
+    y = V(select)(V(lt)(FN(vabs)(xc), S(C(FA_TINY))), V(mul)(xc, S(0.5)), y);
+    return V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, y);
+}
+
+FA_INLINE VT FN(silu_fwd_acc)(VT x, const VT *p) {
+    VT xc = FN(nan_clean)(x);
+    FN(silu_parts) s = FN(silu_core)(xc);
+    (void)p;
+    return FN(nan_through)(x, FN(silu_y)(xc, &s));
+}
+
+FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
+    VT eh = V(mul)(s->Eh, S(C(FA_GATE_IB))), el = V(mul)(s->El, S(C(FA_GATE_IB)));
+    /* x >= 0: N = (1 + e) + x e */
+    VT xp = V(select)(s->neg, S(0), s->xm);
+    VT ph = V(mul)(xp, eh);
+    VT pl = V(fma)(xp, el, FN(prod_err)(xp, eh, ph));
+    VT nph = V(add)(s->dh, ph); /* Fast2Sum: dh >= 1 > ph */
+    VT npl = V(add)(V(add)(V(sub)(s->dh, nph), ph), V(add)(s->dl, pl));
+    /* x < 0: G = 1 + x + e, exact sums (1 + x: Fast2Sum, exact once |x| >= 1/2) */
+    VT sh = V(add)(S(1), s->xn);
+    VT sl = V(sub)(s->xn, V(sub)(sh, S(1)));
+    VT gh = V(add)(sh, eh);
+    VT bv = V(sub)(gh, sh);
+    VT gl = V(add)(V(add)(V(sub)(sh, V(sub)(gh, bv)), V(sub)(eh, bv)), V(add)(sl, el));
+    /* near x0: G = d + E0 expm1(d) = -x0 d + E0 d^2 P(d), d = x - x0 as a pair
+     * (x - X0H is exact there); the second term is below 3% of the first */
+    VT u = V(sub)(s->xn, S(C(FA_SILU_X0H)));
+    MT win = V(lt)(FN(vabs)(u), S(C(FA_GATE_WIN)));
+    u = V(select)(win, u, S(0));
+    VT dh = V(sub)(u, S(C(FA_SILU_X0L)));
+    VT dl = V(sub)(V(sub)(u, dh), S(C(FA_SILU_X0L))); /* Fast2Sum: u = 0 or |u| > |X0L| */
+    VT th = V(mul)(S(-C(FA_SILU_X0H)), dh);
+    VT tl = V(fma)(S(-C(FA_SILU_X0H)), dl, V(fma)(S(-C(FA_SILU_X0L)), dh,
+                                              FN(prod_err)(S(-C(FA_SILU_X0H)), dh, th)));
+    tl = V(fma)(V(mul)(S(C(FA_SILU_E0)), V(mul)(dh, dh)), FA_HORNER(dh, C(FA_EM1_P)), tl);
+    VT wh = V(add)(th, tl);
+    gh = V(select)(win, wh, gh);
+    gl = V(select)(win, V(sub)(tl, V(sub)(wh, th)), gl);
+    /* N = E G (E = 2^B e) */
+    VT Eh = V(select)(s->neg, s->Eh, S(0)), El = V(select)(s->neg, s->El, S(0));
+    VT qh = V(mul)(Eh, gh);
+    VT ql = V(add)(FN(prod_err)(Eh, gh, qh), V(fma)(Eh, gl, V(mul)(El, gh)));
+    VT nh = V(select)(s->neg, qh, nph), nl = V(select)(s->neg, ql, npl);
+    return V(mul)(FN(div_pair_by_square)(nh, nl, s->dh, s->dl), s->sc);
+}
+
+FA_INLINE void FN(silu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    VT xc = FN(nan_clean)(x);
+    FN(silu_parts) s = FN(silu_core)(xc);
+    (void)p;
+    *y = FN(nan_through)(x, FN(silu_y)(xc, &s));
+    *gx = V(mul)(g, FN(nan_through)(x, FN(silu_grad)(&s)));
+}
+
+FA_INLINE VT FN(silu_bwd)(VT g, VT x, const VT *p) {
+    FN(silu_parts) s = FN(silu_core)(FN(nan_clean)(x));
+    (void)p;
+    return V(mul)(g, FN(nan_through)(x, FN(silu_grad)(&s)));
+}
+
+/* Fast silu: one rounded exp (degree 5, exponent raised by 2^FA_GATE_FB so the
+ * tail stays normal), 1/(1 + e) by the estimate and Newton steps. */
+#define FA_GATE_FB_f32 40.0f
+#define FA_GATE_FB_f64 80.0
+#define FA_GATE_IFB_f32 0x1p-40f
+#define FA_GATE_IFB_f64 0x1p-80
+FA_INLINE VT FN(exp_neg_fast_scaled)(VT a) {
+    VT k, n;
+    VT t = FN(exp_reduce)(a, &k, &n);
+    VT sc = V(pow2)(V(add)(k, S(C(FA_GATE_FB))));
+    VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXPF_P)), t);
+    return V(fma)(sc, r, sc);
+}
+
+FA_INLINE VT FN(silu_fast_parts)(VT xc, VT *sg, VT *w, VT *xm) {
+    MT neg = V(signmask)(xc);
+    VT ax = V(abs_clamp)(xc, S(0),
+                         V(select)(neg, S(C(FA_SILU_NEG_XMAX)), S(C(FA_SILU_POS_XMAX))));
+    VT E = FN(exp_neg_fast_scaled)(ax);
+    VT r = FN(recip)(V(fma)(E, S(C(FA_GATE_IFB)), S(1)));
+    VT Er = V(mul)(E, r);
+    *xm = V(min)(V(max)(xc, S(-C(FA_SILU_NEG_XMAX))), S(C(FA_SILU_POS_XMAX)));
+    /* sg = sigmoid (times 2^FB where x < 0), w = 1 - sigmoid */
+    *sg = V(select)(neg, Er, r);
+    *w = V(select)(neg, r, V(mul)(Er, S(C(FA_GATE_IFB))));
+    return V(select)(neg, S(C(FA_GATE_IFB)), S(1));
+}
+
+FA_INLINE VT FN(silu_fwd_fast)(VT x, const VT *p) {
+    VT xc = FN(nan_clean)(x), sg, w, xm;
+    VT sc = FN(silu_fast_parts)(xc, &sg, &w, &xm);
+    VT y = V(mul)(V(mul)(xm, sg), sc);
+    (void)p;
+    return FN(nan_through)(x, V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, y));
+}
+
+FA_INLINE void FN(silu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    VT xc = FN(nan_clean)(x), sg, w, xm;
+    VT sc = FN(silu_fast_parts)(xc, &sg, &w, &xm);
+    VT yy = V(mul)(V(mul)(xm, sg), sc);
+    (void)p;
+    *y = FN(nan_through)(x, V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, yy));
+    *gx = V(mul)(g, FN(nan_through)(x, V(mul)(V(mul)(sg, V(fma)(xm, w, S(1))), sc)));
+}
