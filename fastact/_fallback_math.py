@@ -114,8 +114,102 @@ def _silu_grad(x):
                     f._ldexp(ah, al, np.where(neg, m, 0), f._F64))
 
 
+# gelu: Q(a) = erfc(a / sqrt 2) / 2 = e^(-a^2/2) t P(2t - 1), t = 1/(1 + a/2), and
+# gelu's J(a) = t P - a / sqrt(2 pi) = (a - a0) W(a - a0) near its zero a0: the
+# float64 coefficients of csrc/math/erf-inl.h (tools/fit_erf.py), lowest degree first.
+_ERFC_P = tuple(float.fromhex(c) for c in (
+    "0x1.5845dcad2a54ep-2", "0x1.535bafa73c584p-3", "0x1.d7d0e2393ebb6p-7",
+    "-0x1.2ccbfbf0c6579p-6", "-0x1.ec6870ba4540cp-13", "0x1.b8b937f7c0f55p-9",
+    "-0x1.ff79b9e8f81e2p-11", "-0x1.9ba0c62cbe5ecp-12", "0x1.b1b0c54373be7p-12",
+    "-0x1.b217e46c6f23dp-14", "-0x1.e540932d6a723p-15", "0x1.0d982f2cf04ecp-14",
+    "-0x1.825548be52035p-16", "-0x1.44fd0ff672d9fp-18", "0x1.6c2b8bdcaa896p-17",
+    "-0x1.a55ad89dcf0aap-18", "0x1.0ee9e43d0068dp-20", "0x1.7a49b7fdde611p-20",
+    "-0x1.8a7d56f5639c5p-20", "0x1.7e07aa6f2542cp-21", "-0x1.b5f4e190891c4p-24",
+    "-0x1.a5b2897dc814fp-23", "0x1.2c0128badd3c0p-22", "-0x1.6eaee52d31310p-23",
+    "-0x1.261ea3f30d43cp-26", "0x1.8cab2d578e211p-24", "-0x1.682913e987c6ep-25",
+    "-0x1.0f727e36bda35p-27", "0x1.7f9851dfc6c8bp-27", "-0x1.52ba3a2a30b4dp-29",
+))
+_GELU_W = tuple(float.fromhex(c) for c in (
+    "-0x1.25126c1543190p-1", "0x1.5b297ebb9a527p-4", "-0x1.2bad2862a3fdep-5",
+    "0x1.d507ae5ca7841p-7", "-0x1.526fe74d6ca88p-8", "0x1.c7c0250a470a4p-10",
+    "-0x1.20e423711be9cp-11", "0x1.5b28587c55a09p-13", "-0x1.8d96b37d397a4p-15",
+    "0x1.b3e40113c2e94p-17", "-0x1.cb25c717e26fbp-19", "0x1.d2205e3c828bfp-21",
+    "-0x1.c947b58bd9905p-23", "0x1.b27e4e3593610p-25", "-0x1.90a8c8f288123p-27",
+    "0x1.6729f32b08330p-29", "-0x1.39883d24f3cdap-31", "0x1.0e4303c9a86adp-33",
+    "-0x1.c0f3ef4c46642p-36",
+))
+_GELU_A0 = (float.fromhex("0x1.80ead197f00b4p-1"), float.fromhex("-0x1.13e74c58cada8p-56"))
+
+
+def _horner(c, v):
+    p = np.full_like(v, c[-1])
+    for ci in c[-2::-1]:
+        p = p * v + ci
+    return p
+
+
+def _gelu_parts(x):
+    """a = |x| (clamped), E = e^(-a^2/2) scaled by 2^-s (hi, lo, s: exponent
+    kept apart so tails stay exact), K = t P(2t - 1) as a pair."""
+    f = _pairs()
+    a = np.minimum(np.abs(x), 40.0)
+    h = a * a
+    l = f._product_error(a, a, h)
+    eh, el, m = f._exp_neg(0.5 * h, f._F64)
+    el = el - eh * 0.5 * l
+    d, dl = _two_sum(1.0, 0.5 * a)
+    th = 1.0 / d
+    tl = th * (f._residual(1.0, th, d) - th * dl)
+    p = _horner(_ERFC_P, 2.0 * th - 1.0)
+    kh = th * p
+    kl = f._product_error(th, p, kh) + tl * p  # the dK/dt term beyond t's rounding is below 2^-60
+    return f, a, eh, el, m, kh, kl
+
+
+def _gelu(x):
+    f, a, eh, el, m, kh, kl = _gelu_parts(x)
+    qh = eh * kh
+    ql = f._product_error(eh, kh, qh) + eh * kl + el * kh
+    neg = x < 0
+    ph = a * qh
+    yn = f._ldexp(-ph, -(f._product_error(a, qh, ph) + a * ql), m, f._F64)
+    uh, ul = f._scaled(qh, ql, m)
+    oh = 1.0 - uh
+    ol = ((1.0 - oh) - uh) - ul
+    yp = a * oh + a * ol
+    y = np.where(neg, yn, yp)
+    return np.where(np.isinf(x), np.where(x > 0, x, -0.0), np.where(a >= 40.0, np.where(neg, -0.0, x), y))
+
+
+def _gelu_grad(x):
+    f, a, eh, el, m, kh, kl = _gelu_parts(x)
+    c = (0.3989422804014327, -2.49232720227773e-17)  # 1/sqrt(2 pi) = hi + lo
+    ph = a * c[0]
+    pl = f._product_error(a, c[0], ph) + a * c[1]
+    jh, e = _two_sum(kh, -ph)
+    jl = e + (kl - pl)
+    u = a - _GELU_A0[0]
+    win = np.abs(u) < 0.25
+    u = np.where(win, u, 0.0)
+    dh = u - _GELU_A0[1]
+    dl = (u - dh) - _GELU_A0[1]
+    w = _horner(_GELU_W, dh)
+    wh = dh * w
+    jh = np.where(win, wh, jh)
+    jl = np.where(win, f._product_error(dh, w, wh) + dl * w, jl)
+    gh = eh * jh
+    gl = f._product_error(eh, jh, gh) + eh * jl + el * jh
+    neg = x < 0
+    uh, ul = f._scaled(gh, gl, m)
+    oh = 1.0 - uh
+    ol = ((1.0 - oh) - uh) - ul
+    d = np.where(neg, f._ldexp(gh, gl, m, f._F64), oh + ol)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), d)
+
+
 FAMILY = {
     "relu": (_relu, _relu_grad, _relu_backward),
     "leaky_relu": (_leaky_relu, _leaky_relu_grad),
     "silu": (_silu, _silu_grad),
+    "gelu": (_gelu, _gelu_grad),
 }

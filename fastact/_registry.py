@@ -164,6 +164,27 @@ _SILU_BOUNDS = _gated_bounds({
         "6.8e-14 absolute measured; relative accuracy lost next to the zero of silu'"),
 })
 
+_GELU_ACC = ("e^(-a^2/2) K(a), a = |x|, K = t P(2t - 1) with t = 1/(1 + a/2) carried as a "
+             "pair (math/erf-inl.h, tools/fit_erf.py), e^(-a^2/2) from the exact pair a^2, "
+             "products as pairs; 1 - Phi for x >= 0 as a pair")
+_GELU_BOUNDS = _gated_bounds({
+    ("forward", "accurate", "float32"): (2.0, None, None,
+        "1.17 ulp measured on AVX2, 1.40 without FMA (scalar, SSE2; every 4096th float32 bit "
+        "pattern): " + _GELU_ACC + "; P's last step kept as a pair, its fit 6.1e-10 relative"),
+    ("fused", "accurate", "float32"): (2.0, None, None,
+        "1.59 ulp measured, all ISAs (grad_output = 1): E (K - a/sqrt(2 pi)) or 1 - that, the factor "
+        "taken from a - a0 near the zero of gelu' (x = -0.75179)"),
+    ("forward", "accurate", "float64"): (3.0, None, None,
+        "1.72 ulp (AVX2) / 1.94 (no FMA) measured against mpmath (2*10^4 samples; the "
+        "fallback, the same algorithm in NumPy, 2.23): the degree-29 P's fit (8.8e-17 "
+        "relative) is most of it"),
+    ("fused", "accurate", "float64"): (3.0, None, None,
+        "1.71 ulp measured (compiled, all ISAs), 2.54 (fallback)"),
+})
+for _dt in ("float32", "float64"):  # the fast mode is the accurate one for now
+    for _op in ("forward", "fused"):
+        _GELU_BOUNDS[(_op, "fast", _dt)] = _GELU_BOUNDS[(_op, "accurate", _dt)]
+
 ACTIVATIONS = {
     a.name: a
     for a in (
@@ -231,6 +252,21 @@ ACTIVATIONS = {
             probes=(0.0, -1.2784645427610738, 17.33, 24.0, 45.0, -87.33, -103.28, -108.66,
                     -110.0, -745.13, -751.76, -753.0),
             kinks="smooth; silu'(0) = 1/2; at -inf the limits -0 and 0 (torch: NaN from "
+                  "-inf * 0)",
+        ),
+        Activation(
+            name="gelu",
+            aliases=(),
+            formula="gelu(x) = x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))",
+            derivative="gelu'(x) = Phi(x) + x * phi(x), phi the standard normal density; "
+                       "gelu_backward(grad_output, x) computes grad_output * gelu'(x) from x",
+            backward_from="input",
+            torch_name="gelu",
+            numpy_expr="x * 0.5 * (1 + scipy.special.erf(x / np.sqrt(2)))",
+            bounds=_GELU_BOUNDS,
+            probes=(0.0, 0.7517915246935645, 5.0, 13.2, 14.5, 37.5, 39.0),
+            default_option="none",
+            kinks="smooth; gelu'(0) = 1/2; at -inf the limits -0 and 0 (torch: NaN from "
                   "-inf * 0)",
         ),
     )

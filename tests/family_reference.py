@@ -113,6 +113,43 @@ def _silu_grad(w):
     return d
 
 
+def _erfc(w):
+    """erfc in float64 (for float32 results; NumPy has no erf)."""
+    from scipy.special import erfc
+    return erfc(w)
+
+
+_INV_SQRT2 = 0.70710678118654752440
+_INV_SQRT2PI = 0.39894228040143267794
+
+
+def _gelu(w):
+    return _limits(w, w * 0.5 * _erfc(-w * _INV_SQRT2), w, -_zero(w))
+
+
+def _gelu_grad(w):
+    phi = np.exp(-0.5 * w * w) * _INV_SQRT2PI
+    return _limits(w, 0.5 * _erfc(-w * _INV_SQRT2) + w * phi, _one(w), _zero(w))
+
+
+def _mp_gelu(x):
+    import mpmath
+    with mpmath.workdps(50):
+        x = mpmath.mpf(x)
+        if abs(x) > 60:  # beyond: x itself, or a result far below the subnormals
+            return x if x > 0 else mpmath.mpf(0)
+        return +(x * mpmath.ncdf(x))
+
+
+def _mp_gelu_grad(x):
+    import mpmath
+    with mpmath.workdps(50):
+        x = mpmath.mpf(x)
+        if abs(x) > 60:
+            return mpmath.mpf(1) if x > 0 else mpmath.mpf(0)
+        return +(mpmath.ncdf(x) + x * mpmath.npdf(x))
+
+
 REFS = {
     "sigmoid": Ref(_sigmoid, _sigmoid_grad),
     "tanh": Ref(np.tanh, _tanh_grad),
@@ -122,4 +159,5 @@ REFS = {
                       kinks=((0.0, (0.01,), 0.0, 0.01), (0.0, (0.2,), 0.0, 0.2)),
                       kink_points=(0.0,)),
     "silu": Ref(_silu, _silu_grad),
+    "gelu": Ref(_gelu, _gelu_grad, wide64=False, mp_forward=_mp_gelu, mp_grad=_mp_gelu_grad),
 }

@@ -51,6 +51,8 @@ FA_INLINE VT FN(prod_err)(VT a, VT b, VT p) { return V(sub)(S(0), FN(residual)(p
 
 FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
 
+#include "../math/erf-inl.h"
+
 /* ---- silu: x sigmoid(x) = x / (1 + e) for x >= 0, x e / (1 + e) for x < 0 ----
  * silu'(x) = s (1 + x (1 - s)) = N / (1 + e)^2 with N = (1 + e) + x e for
  * x >= 0 and N = e (1 + x + e) for x < 0: both sums are of like-signed terms,
@@ -182,4 +184,100 @@ FA_INLINE void FN(silu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     (void)p;
     *y = FN(nan_through)(x, V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, yy));
     *gx = V(mul)(g, FN(nan_through)(x, V(mul)(V(mul)(sg, V(fma)(xm, w, S(1))), sc)));
+}
+
+/* ---- gelu (approximate="none"): x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 ----
+ * With a = |x|, E = exp(-a^2/2), K and J from math/erf-inl.h:
+ *   gelu(-a) = -a E K,  gelu(a) = a (1 - E K)
+ *   gelu'(-a) = E J,    gelu'(a) = 1 - E J,   J = K - a / sqrt(2 pi)
+ * E carried 2^FA_GELU_B up (exact subnormal tails), products as pairs; the
+ * x >= 0 side takes 1 - E K and 1 - E J as pairs (E K <= 1/2, |E J| < 1/2). */
+#define FA_GELU_AMAX_f32 14.5f  /* a E K < 2^-151 beyond: gelu(-a) = -0, gelu(a) = a */
+#define FA_GELU_AMAX_f64 39.0
+#define FA_GELU_B_f32 40.0f
+#define FA_GELU_B_f64 80.0
+#define FA_GELU_IB_f32 0x1p-40f
+#define FA_GELU_IB_f64 0x1p-80
+
+/* 2^b exp(-a) as a pair (math/exp-inl.h's accurate form), b a float
+ * constant that keeps 2^(n + b) normal over the caller's range of a. */
+FA_INLINE void FN(exp_neg_pair_up)(VT a, VT b, VT *hi, VT *lo) {
+    VT k, n;
+    VT t = FN(exp_reduce)(a, &k, &n);
+    VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
+    VT sc = V(pow2)(V(add)(k, b));
+    *hi = V(fma)(sc, r, sc);
+    *lo = V(fma)(sc, r, V(sub)(sc, *hi));
+}
+
+typedef struct { VT a, Eh, El, kh, kl; MT neg, small; } FN(gelu_parts);
+
+FA_INLINE FN(gelu_parts) FN(gelu_core)(VT x) {
+    FN(gelu_parts) s;
+    s.neg = V(signmask)(x);
+    s.a = V(abs_clamp)(x, S(0), S(C(FA_GELU_AMAX)));
+    s.small = V(lt)(s.a, S(C(FA_GELU_AMAX)));
+    VT h = V(mul)(s.a, s.a);
+    VT l = FN(prod_err)(s.a, s.a, h);
+    FN(exp_neg_pair_up)(V(mul)(h, S(0.5)), S(C(FA_GELU_B)), &s.Eh, &s.El);
+    s.El = V(fnma)(s.Eh, V(mul)(l, S(0.5)), s.El);
+    FN(erfc_k)(s.a, &s.kh, &s.kl);
+    return s;
+}
+
+/* (eh + el) (fh + fl) as a pair */
+FA_INLINE VT FN(mul_pair)(VT eh, VT el, VT fh, VT fl, VT *lo) {
+    VT ph = V(mul)(eh, fh);
+    *lo = V(add)(FN(prod_err)(eh, fh, ph), V(fma)(eh, fl, V(mul)(el, fh)));
+    return ph;
+}
+
+/* x (1 - (qh + ql) 2^-B) for x >= 0, -a (qh + ql) 2^-B for x < 0 */
+FA_INLINE VT FN(gelu_side)(const FN(gelu_parts) *s, VT qh, VT ql, VT mult_pos, VT mult_neg) {
+    VT uh = V(mul)(qh, S(C(FA_GELU_IB))), ul = V(mul)(ql, S(C(FA_GELU_IB)));
+    VT oh = V(sub)(S(1), uh); /* Fast2Sum: 1 >= |uh| */
+    VT ol = V(sub)(V(sub)(V(sub)(S(1), oh), uh), ul);
+    VT pos = V(fma)(mult_pos, oh, V(mul)(mult_pos, ol));
+    VT neg = V(mul)(V(fma)(mult_neg, qh, V(mul)(mult_neg, ql)), S(C(FA_GELU_IB)));
+    return V(select)(s->neg, neg, pos);
+}
+
+FA_INLINE VT FN(gelu_y)(VT x, const FN(gelu_parts) *s) {
+    VT ql, qh = FN(mul_pair)(s->Eh, s->El, s->kh, s->kl, &ql);
+    VT y = FN(gelu_side)(s, qh, ql, s->a, V(sub)(S(0), s->a));
+    y = V(select)(FA_CAT(MT, _or)(s->small, s->neg), y, x); /* x > AMAX: gelu(x) = x */
+    return FN(nan_through)(x, y);
+}
+
+FA_INLINE VT FN(gelu_d)(VT x, const FN(gelu_parts) *s) {
+    VT jh, jl, gl;
+    FN(gelu_j)(s->a, s->kh, s->kl, &jh, &jl);
+    VT gh = FN(mul_pair)(s->Eh, s->El, jh, jl, &gl);
+    /* x < 0: E J;  x >= 0: 1 - E J */
+    return FN(nan_through)(x, FN(gelu_side)(s, gh, gl, S(1), S(1)));
+}
+
+FA_INLINE VT FN(gelu_fwd_acc)(VT x, const VT *p) {
+    FN(gelu_parts) s = FN(gelu_core)(x);
+    (void)p;
+    return FN(gelu_y)(x, &s);
+}
+
+FA_INLINE void FN(gelu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(gelu_parts) s = FN(gelu_core)(x);
+    (void)p;
+    *y = FN(gelu_y)(x, &s);
+    *gx = V(mul)(g, FN(gelu_d)(x, &s));
+}
+
+FA_INLINE VT FN(gelu_bwd)(VT g, VT x, const VT *p) {
+    FN(gelu_parts) s = FN(gelu_core)(x);
+    (void)p;
+    return V(mul)(g, FN(gelu_d)(x, &s));
+}
+
+/* fast mode: to be replaced by a cheaper body */
+FA_INLINE VT FN(gelu_fwd_fast)(VT x, const VT *p) { return FN(gelu_fwd_acc)(x, p); }
+FA_INLINE void FN(gelu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(gelu_fused_acc)(x, g, p, y, gx);
 }
