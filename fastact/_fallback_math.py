@@ -207,9 +207,89 @@ def _gelu_grad(x):
     return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), d)
 
 
+# gelu_tanh = x sigmoid(z), z = A x + B x^3, A = 2 sqrt(2/pi), B = 0.044715 A (hi, lo);
+# z' = A + 3B x^2; the zero a1 of the derivative's factor (x = -a1) and the
+# W of csrc/act/gated-inl.h (tools/fit_erf.py)
+_GT_A = (float.fromhex("0x1.9884533d43651p+0"), float.fromhex("-0x1.cbc0d30ebfd15p-54"))
+_GT_B = (float.fromhex("0x1.2444f2a4d8b4bp-4"), float.fromhex("-0x1.6c843a29d1c70p-61"))
+_GT_B3 = (float.fromhex("0x1.b6676bf7450f0p-3"), float.fromhex("0x1.bba7351828aabp-57"))
+_GT_A1 = (float.fromhex("0x1.81429f9e97e4dp-1"), float.fromhex("-0x1.4f523ed77dbdcp-55"))
+_GT_W = tuple(float.fromhex(c) for c in (
+    "-0x1.3af6cd05624f6p+1", "-0x1.993cd34bf4f0bp-4", "-0x1.9a0ef5cdf30cdp-2",
+    "0x1.3720c65c91b86p-4", "-0x1.f37b831f961d5p-6", "0x1.721f46cff80e5p-7",
+    "-0x1.e3b48390927c3p-9", "0x1.2e3c21a8287b7p-10", "-0x1.75d4710a624d2p-12",
+    "0x1.b04c8bbfae9cep-14", "-0x1.d7291623778e0p-16", "0x1.fec32728d3dfap-18",
+    "-0x1.0d4d58aac69a4p-19", "0x1.0c9eb1f67c9dep-21", "-0x1.07b36b482b8b8p-23",
+    "0x1.0138cc5794292p-25", "-0x1.e0db19438d352p-28", "0x1.bc2f74f4eac5fp-30",
+    "-0x1.945c2fa03691fp-32",
+))
+
+
+def _gt_parts(x):
+    f = _pairs()
+    neg = x < 0
+    a = np.minimum(np.abs(x), np.where(neg, 22.0, 13.0))
+    h = a * a
+    l = f._product_error(a, a, h)
+
+    def poly(c):  # A + c (h + l) as a pair
+        bh = c[0] * h
+        bl = f._product_error(c[0], h, bh) + c[0] * l + c[1] * h
+        s, e = _two_sum(_GT_A[0], bh)
+        return s, e + _GT_A[1] + bl
+    wh, wl = poly(_GT_B)
+    zh = a * wh
+    zl = f._product_error(a, wh, zh) + a * wl
+    hi, lo, m = f._exp_neg(zh, f._F64)
+    lo = lo - hi * zl
+    dh, dl = f._one_plus(*f._scaled(hi, lo, m))
+    return f, neg, a, poly, hi, lo, m, dh, dl
+
+
+def _gelu_tanh(x):
+    f, neg, a, _, hi, lo, m, dh, dl = _gt_parts(x)
+    xn = np.where(neg, -a, 0.0)
+    nh = xn * hi
+    nl = f._product_error(xn, hi, nh) + xn * lo
+    qh, ql = f._div_pair(np.where(neg, nh, a), np.where(neg, nl, 0.0), dh, dl)
+    y = f._ldexp(qh, ql, np.where(neg, m, 0), f._F64)
+    return np.where(~neg & (a >= 13.0), x, np.where(np.isinf(x), -0.0, y))
+
+
+def _gelu_tanh_grad(x):
+    f, neg, a, poly, hi, lo, m, dh, dl = _gt_parts(x)
+    eh, el = f._scaled(hi, lo, m)
+    ph, pl = poly(_GT_B3)
+    mh = a * ph
+    ml = f._product_error(a, ph, mh) + a * pl
+    rh = mh * eh
+    rl = f._product_error(mh, eh, rh) + mh * el + ml * eh
+    nph, e = _two_sum(dh, rh)
+    npl = e + dl + rl
+    gh, e = _two_sum(dh, -mh)
+    gl = e + dl - ml
+    u = a - _GT_A1[0]
+    win = neg & (np.abs(u) < 0.25)
+    u = np.where(win, u, 0.0)
+    d = u - _GT_A1[1]
+    dl_ = (u - d) - _GT_A1[1]
+    w = _horner(_GT_W, d)
+    wh = d * w
+    gh = np.where(win, wh, gh)
+    gl = np.where(win, f._product_error(d, w, wh) + dl_ * w, gl)
+    hn, ln = np.where(neg, hi, 0.0), np.where(neg, lo, 0.0)
+    qh = hn * gh
+    ql = f._product_error(hn, gh, qh) + hn * gl + ln * gh
+    ah, al = f._div_pair(np.where(neg, qh, nph), np.where(neg, ql, npl), dh, dl)
+    ah, al = f._div_pair(ah, al, dh, dl)
+    d = f._ldexp(ah, al, np.where(neg, m, 0), f._F64)
+    return np.where(~neg & (a >= 13.0), 1.0, np.where(np.isinf(x), 0.0, d))
+
+
 FAMILY = {
     "relu": (_relu, _relu_grad, _relu_backward),
     "leaky_relu": (_leaky_relu, _leaky_relu_grad),
     "silu": (_silu, _silu_grad),
     "gelu": (_gelu, _gelu_grad),
+    "gelu_tanh": (_gelu_tanh, _gelu_tanh_grad),
 }

@@ -168,22 +168,40 @@ _GELU_ACC = ("e^(-a^2/2) K(a), a = |x|, K = t P(2t - 1) with t = 1/(1 + a/2) car
              "pair (math/erf-inl.h, tools/fit_erf.py), e^(-a^2/2) from the exact pair a^2, "
              "products as pairs; 1 - Phi for x >= 0 as a pair")
 _GELU_BOUNDS = _gated_bounds({
-    ("forward", "accurate", "float32"): (2.0, None, None,
-        "1.17 ulp measured on AVX2, 1.40 without FMA (scalar, SSE2; every 4096th float32 bit "
-        "pattern): " + _GELU_ACC + "; P's last step kept as a pair, its fit 6.1e-10 relative"),
-    ("fused", "accurate", "float32"): (2.0, None, None,
-        "1.59 ulp measured, all ISAs (grad_output = 1): E (K - a/sqrt(2 pi)) or 1 - that, the factor "
+    ("forward", "accurate", "float32"): (1.5, None, None,
+        "1.17 ulp measured (every 4096th float32 bit pattern, scalar/SSE2/AVX2): " + _GELU_ACC +
+        "; P's last step kept as a pair, its fit 5.9e-10 relative"),
+    ("fused", "accurate", "float32"): (1.5, None, None,
+        "0.92 ulp measured (grad_output = 1): E (K - a/sqrt(2 pi)) or 1 - that, the factor "
         "taken from a - a0 near the zero of gelu' (x = -0.75179)"),
     ("forward", "accurate", "float64"): (3.0, None, None,
-        "1.72 ulp (AVX2) / 1.94 (no FMA) measured against mpmath (2*10^4 samples; the "
+        "1.72 ulp (AVX2) / 1.85 (no FMA) measured against mpmath (2*10^4 samples; the "
         "fallback, the same algorithm in NumPy, 2.23): the degree-29 P's fit (8.8e-17 "
         "relative) is most of it"),
     ("fused", "accurate", "float64"): (3.0, None, None,
-        "1.71 ulp measured (compiled, all ISAs), 2.54 (fallback)"),
+        "1.53 ulp measured (compiled, all ISAs), 2.54 (fallback)"),
 })
 for _dt in ("float32", "float64"):  # the fast mode is the accurate one for now
     for _op in ("forward", "fused"):
         _GELU_BOUNDS[(_op, "fast", _dt)] = _GELU_BOUNDS[(_op, "accurate", _dt)]
+
+_GELU_TANH_BOUNDS = _gated_bounds({
+    ("forward", "accurate", "float32"): (1.5, None, None,
+        "0.95 ulp measured (every 4096th float32 bit pattern, scalar/SSE2/AVX2): x sigmoid(z), "
+        "z = A x + B x^3 as a pair (A, B as hi + lo, x^2 exact), then silu's algorithm "
+        "(e = exp(-|z|) as a pair 2^40 up, one corrected quotient)"),
+    ("fused", "accurate", "float32"): (1.5, None, None,
+        "0.94 ulp measured (grad_output = 1): N / (1 + e)^2 as pairs; near the zero of the "
+        "derivative (x = -0.75246) its factor comes from x - x0"),
+    ("forward", "accurate", "float64"): (2.0, None, None,
+        "0.76 ulp measured (2*10^4 samples against long double, mpmath for 4 < |x| < 30), "
+        "0.51 for the fallback"),
+    ("fused", "accurate", "float64"): (2.0, None, None,
+        "1.08 ulp measured (compiled), 1.59 (fallback)"),
+})
+for _dt in ("float32", "float64"):  # the fast mode is the accurate one for now
+    for _op in ("forward", "fused"):
+        _GELU_TANH_BOUNDS[(_op, "fast", _dt)] = _GELU_TANH_BOUNDS[(_op, "accurate", _dt)]
 
 ACTIVATIONS = {
     a.name: a
@@ -267,6 +285,23 @@ ACTIVATIONS = {
             probes=(0.0, 0.7517915246935645, 5.0, 13.2, 14.5, 37.5, 39.0),
             default_option="none",
             kinks="smooth; gelu'(0) = 1/2; at -inf the limits -0 and 0 (torch: NaN from "
+                  "-inf * 0)",
+        ),
+        Activation(
+            name="gelu_tanh",
+            aliases=(),
+            formula="gelu_tanh(x) = gelu(x, approximate='tanh') = 0.5 * x * (1 + "
+                    "tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))",
+            derivative="gelu_tanh'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh(u)**2) sqrt(2/pi) (1 + 3 * 0.044715 "
+                       "x**2), u = sqrt(2/pi) (x + 0.044715 x**3) (torch's gelu_backward with "
+                       "approximate='tanh'), computed from x",
+            backward_from="input",
+            torch_name="gelu",
+            numpy_expr="0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))",
+            bounds=_GELU_TANH_BOUNDS,
+            probes=(0.0, 0.7524614220710163, 5.9, 8.0, 10.8, 10.9, 12.0, 21.55, 21.8),
+            variant_of=("gelu", "approximate", "tanh"),
+            kinks="smooth; derivative 1/2 at 0; at -inf the limits -0 and 0 (torch: NaN from "
                   "-inf * 0)",
         ),
     )

@@ -150,6 +150,59 @@ def _mp_gelu_grad(x):
         return +(mpmath.ncdf(x) + x * mpmath.npdf(x))
 
 
+_GT_K = 0.79788456080286535587989211986876373695  # sqrt(2/pi)
+_GT_C = 0.044715
+
+
+def _gt_wide_consts(w):
+    if w.dtype == np.longdouble:
+        return (np.longdouble("0.79788456080286535587989211986876373695"),
+                np.longdouble("0.044715"))
+    return _GT_K, _GT_C
+
+
+def _mp_gt(x, grad):
+    import mpmath
+    with mpmath.workdps(50):
+        x = mpmath.mpf(x)
+        k, c = mpmath.sqrt(2 / mpmath.pi), mpmath.mpf("0.044715")
+        u = k * (x + c * x**3)
+        s = 1 / (1 + mpmath.exp(-2 * u))  # (1 + tanh u) / 2
+        if not grad:
+            return +(x * s)
+        return +(s + 2 * x * s * (1 - s) * k * (1 + 3 * c * x * x))
+
+
+def _gelu_tanh(w):
+    """x (1 + tanh u) / 2 with (1 + tanh u) / 2 = sigmoid(2u) (no cancellation for
+    x << 0). In long double the rounding of 2u (|2u| up to ~800) would cost the
+    float64 tail an ulp: mpmath there."""
+    k, c = _gt_wide_consts(w)
+    y = _limits(w, w * _sigmoid(2 * k * (w + c * w**3)), w, -_zero(w))
+    if w.dtype == np.longdouble:
+        far = (np.abs(w) > 4) & (np.abs(w) < 30)
+        if far.any():
+            y = y.copy()
+            y[far] = np.array([np.longdouble(__import__("mpmath").nstr(_mp_gt(float(v), False), 25))
+                               for v in w[far]])
+    return y
+
+
+def _gelu_tanh_grad(w):
+    k, c = _gt_wide_consts(w)
+    s = _sigmoid(2 * k * (w + c * w**3))
+    d = _limits(w, s + 2 * w * s * (1 - s) * k * (1 + 3 * c * w * w), _one(w), _zero(w))
+    far = (np.abs(w) > 4) & (np.abs(w) < 30) if w.dtype == np.longdouble else np.zeros(w.shape, bool)
+    near = (np.abs(w + 0.7524614220710163) < 0.05) | far
+    if near.any():
+        import mpmath
+        d = d.copy()
+        d[near] = np.array([np.longdouble(mpmath.nstr(_mp_gt(float(v), True), 25))
+                            if w.dtype == np.longdouble else float(_mp_gt(float(v), True))
+                            for v in w[near]], w.dtype)
+    return d
+
+
 REFS = {
     "sigmoid": Ref(_sigmoid, _sigmoid_grad),
     "tanh": Ref(np.tanh, _tanh_grad),
@@ -160,4 +213,5 @@ REFS = {
                       kink_points=(0.0,)),
     "silu": Ref(_silu, _silu_grad),
     "gelu": Ref(_gelu, _gelu_grad, wide64=False, mp_forward=_mp_gelu, mp_grad=_mp_gelu_grad),
+    "gelu_tanh": Ref(_gelu_tanh, _gelu_tanh_grad),
 }

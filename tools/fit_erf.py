@@ -64,7 +64,7 @@ def greedy_round(f, lo, hi, coeffs):
 def main():
     a0 = mp.findroot(J, 0.75)
     print(f"/* a0 = {mp.nstr(a0, 30)} */")
-    for f32, amax, n, nd, nw, w in ((True, 14.5, 16, 6, 10, 0.25), (False, 39.0, 30, 10, 19, 0.25)):
+    for f32, amax, n, nd, nw, w in ((True, 15.0, 16, 6, 10, 0.25), (False, 39.0, 30, 10, 19, 0.25)):
         sfx = "f32" if f32 else "f64"
         tl = 1 / (1 + mp.mpf(amax) / 2)
         P = lambda t: K((1 / t - 1) * 2) / t
@@ -103,5 +103,39 @@ def main():
         print(f"#define FA_INV_SQRT2PI_L_{sfx} {hexs(C - ch, f32)}")
 
 
+
+
+def gelu_tanh_constants():
+    """gelu_tanh(x) = x sigmoid(z), z = A x + B x^3, A = 2 sqrt(2/pi), B = 0.044715 A
+    (0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) = x sigmoid(2 sqrt(2/pi) (...))).
+    Its derivative's factor G(a) = 1 + exp(-z(a)) - a z'(a) (x = -a < 0) vanishes
+    at a1: near it G = (a - a1) W(a - a1)."""
+    A = 2 * mp.sqrt(2 / mp.pi)
+    B = A * mp.mpf("0.044715")
+    z = lambda a: A * a + B * a**3
+    dz = lambda a: A + 3 * B * a * a
+    G = lambda a: 1 + mp.exp(-z(a)) - a * dz(a)
+    a1 = mp.findroot(G, 0.75)
+    print(f"/* gelu_tanh: a1 = {mp.nstr(a1, 30)} */")
+    for f32, nw in ((True, 10), (False, 19)):
+        sfx = "f32" if f32 else "f64"
+        for nm, v in (("A", A), ("B", B), ("B3", 3 * B), ("A1", a1)):
+            h = rnd(v, f32)
+            print(f"#define FA_GELUT_{nm}H_{sfx} {hexs(h, f32)}")
+            print(f"#define FA_GELUT_{nm}L_{sfx} {hexs(v - h, f32)}")
+        g = lambda d: mp.diff(G, a1) if d == 0 else G(a1 + d) / d
+        polyw, _ = mp.chebyfit(g, [-0.25, 0.25], nw, error=True)
+        cw = [rnd(v, f32) for v in polyw]
+        if f32:
+            cw = greedy_round(g, -0.25, 0.25, [float(v) for v in reversed(polyw)])
+            print(f"#define FA_GELUT_W0L_f32 {hexs(cw[-1] - rnd(cw[-1], True), True)}")
+        errw = max(abs(mp.polyval(cw, d) / g(d) - 1) for d in mp.linspace(-0.25, 0.25, 1001))
+        print(f"/* FA_GELUT_W_{sfx}: degree {nw - 1} on |a - a1| <= 0.25, max rel err "
+              f"{mp.nstr(errw, 3)} */")
+        print(f"static const {'float' if f32 else 'double'} FA_GELUT_W_{sfx}[] = "
+              f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")
+
+
 if __name__ == "__main__":
     main()
+    gelu_tanh_constants()

@@ -192,7 +192,7 @@ FA_INLINE void FN(silu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
  *   gelu'(-a) = E J,    gelu'(a) = 1 - E J,   J = K - a / sqrt(2 pi)
  * E carried 2^FA_GELU_B up (exact subnormal tails), products as pairs; the
  * x >= 0 side takes 1 - E K and 1 - E J as pairs (E K <= 1/2, |E J| < 1/2). */
-#define FA_GELU_AMAX_f32 14.5f  /* a E K < 2^-151 beyond: gelu(-a) = -0, gelu(a) = a */
+#define FA_GELU_AMAX_f32 15.0f  /* a E K, a E J < 2^-151 beyond: gelu(-a) = -0, gelu(a) = a */
 #define FA_GELU_AMAX_f64 39.0
 #define FA_GELU_B_f32 40.0f
 #define FA_GELU_B_f64 80.0
@@ -237,8 +237,10 @@ FA_INLINE VT FN(gelu_side)(const FN(gelu_parts) *s, VT qh, VT ql, VT mult_pos, V
     VT uh = V(mul)(qh, S(C(FA_GELU_IB))), ul = V(mul)(ql, S(C(FA_GELU_IB)));
     VT oh = V(sub)(S(1), uh); /* Fast2Sum: 1 >= |uh| */
     VT ol = V(sub)(V(sub)(V(sub)(S(1), oh), uh), ul);
-    VT pos = V(fma)(mult_pos, oh, V(mul)(mult_pos, ol));
-    VT neg = V(mul)(V(fma)(mult_neg, qh, V(mul)(mult_neg, ql)), S(C(FA_GELU_IB)));
+    VT pp = V(mul)(mult_pos, oh), np_ = V(mul)(mult_neg, qh); /* exact products + low parts */
+    VT pos = V(add)(pp, V(fma)(mult_pos, ol, FN(prod_err)(mult_pos, oh, pp)));
+    VT neg = V(add)(np_, V(fma)(mult_neg, ql, FN(prod_err)(mult_neg, qh, np_)));
+    neg = V(mul)(neg, S(C(FA_GELU_IB)));
     return V(select)(s->neg, neg, pos);
 }
 
@@ -280,4 +282,160 @@ FA_INLINE VT FN(gelu_bwd)(VT g, VT x, const VT *p) {
 FA_INLINE VT FN(gelu_fwd_fast)(VT x, const VT *p) { return FN(gelu_fwd_acc)(x, p); }
 FA_INLINE void FN(gelu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(gelu_fused_acc)(x, g, p, y, gx);
+}
+
+/* ---- gelu_tanh (approximate="tanh"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) ----
+ * = x sigmoid(z), z = A x + B x^3 (A = 2 sqrt(2/pi), B = 0.044715 A): silu's
+ * algorithm with z in place of x. z is carried as a pair (a^2 exact, A and B
+ * as hi + lo), since e = exp(-|z|) magnifies z's error by |z| (up to 110).
+ *   gelu_tanh'(x) = s (1 + x (1 - s) z'), z' = A + 3 B x^2:
+ *   N / (1 + e)^2 with N = (1 + e) + a z' e for x = a >= 0 and N = e G,
+ *   G = (1 + e) - a z' for x = -a < 0; G vanishes at a1 = 0.75246: there
+ *   G = (a - a1) W(a - a1) (tools/fit_erf.py). */
+#ifndef FA_ACT_GELUT_CONSTANTS
+#define FA_ACT_GELUT_CONSTANTS
+#define FA_GELUT_AH_f32 0x1.988454p+0f
+#define FA_GELUT_AL_f32 -0x1.857936p-25f
+#define FA_GELUT_BH_f32 0x1.2444f2p-4f
+#define FA_GELUT_BL_f32 0x1.49b16ap-29f
+#define FA_GELUT_B3H_f32 0x1.b6676cp-3f
+#define FA_GELUT_B3L_f32 -0x1.175e2p-32f
+#define FA_GELUT_A1H_f32 0x1.8142ap-1f
+#define FA_GELUT_A1L_f32 -0x1.85a06cp-27f
+#define FA_GELUT_W0L_f32 0x1.f53b52p-24f
+/* FA_GELUT_W_f32: degree 9 on |a - a1| <= 0.25, max rel err 3.78e-11 */
+static const float FA_GELUT_W_f32[] = {-0x1.3af6cep+1f, -0x1.993cd4p-4f, -0x1.9a0ef6p-2f, 0x1.372132p-4f, -0x1.f37a84p-6f, 0x1.717e22p-7f, -0x1.e4774p-9f, 0x1.8d9b4ep-10f, -0x1.494c1p-12f, -0x1.2a45d8p-9f};
+#define FA_GELUT_AH_f64 0x1.9884533d43651p+0
+#define FA_GELUT_AL_f64 -0x1.cbc0d30ebfd15p-54
+#define FA_GELUT_BH_f64 0x1.2444f2a4d8b4bp-4
+#define FA_GELUT_BL_f64 -0x1.6c843a29d1c70p-61
+#define FA_GELUT_B3H_f64 0x1.b6676bf7450f0p-3
+#define FA_GELUT_B3L_f64 0x1.bba7351828aabp-57
+#define FA_GELUT_A1H_f64 0x1.81429f9e97e4dp-1
+#define FA_GELUT_A1L_f64 -0x1.4f523ed77dbdcp-55
+/* FA_GELUT_W_f64: degree 18 on |a - a1| <= 0.25, max rel err 5.65e-17 */
+static const double FA_GELUT_W_f64[] = {-0x1.3af6cd05624f6p+1, -0x1.993cd34bf4f0bp-4, -0x1.9a0ef5cdf30cdp-2, 0x1.3720c65c91b86p-4, -0x1.f37b831f961d5p-6, 0x1.721f46cff80e5p-7, -0x1.e3b48390927c3p-9, 0x1.2e3c21a8287b7p-10, -0x1.75d4710a624d2p-12, 0x1.b04c8bbfae9cep-14, -0x1.d7291623778e0p-16, 0x1.fec32728d3dfap-18, -0x1.0d4d58aac69a4p-19, 0x1.0c9eb1f67c9dep-21, -0x1.07b36b482b8b8p-23, 0x1.0138cc5794292p-25, -0x1.e0db19438d352p-28, 0x1.bc2f74f4eac5fp-30, -0x1.945c2fa03691fp-32};
+/* x e^-z < 2^-151 beyond the negative limits (z <= 110 / 774 there, so
+ * 2^B e^-z stays normal); above the positive ones gelu_tanh(x) == x and the
+ * derivative == 1 in the float */
+#define FA_GELUT_NEG_XMAX_f32 10.9f
+#define FA_GELUT_NEG_XMAX_f64 21.8
+#define FA_GELUT_POS_XMAX_f32 8.0f
+#define FA_GELUT_POS_XMAX_f64 12.0
+#define FA_GELUT_B_f32 0x1p40f
+#define FA_GELUT_B_f64 0x1p100
+#define FA_GELUT_IB_f32 0x1p-40f
+#define FA_GELUT_IB_f64 0x1p-100
+#define FA_GELUT_LB_f32 40.0f
+#define FA_GELUT_LB_f64 100.0
+#endif
+
+/* a + b as a pair (TwoSum: no ordering needed) */
+FA_INLINE VT FN(two_sum)(VT a, VT b, VT *lo) {
+    VT s = V(add)(a, b);
+    VT bv = V(sub)(s, a);
+    *lo = V(add)(V(sub)(a, V(sub)(s, bv)), V(sub)(b, bv));
+    return s;
+}
+
+/* (AH + AL) + (CH + CL) (h + l) as a pair, for the constants C = B or 3B */
+FA_INLINE VT FN(gelut_poly)(VT h, VT l, ST ch, ST cl, VT *lo) {
+    VT bh = V(mul)(S(ch), h);
+    VT bl = V(add)(FN(prod_err)(S(ch), h, bh), V(fma)(S(ch), l, V(mul)(S(cl), h)));
+    VT e, s = FN(two_sum)(S(C(FA_GELUT_AH)), bh, &e);
+    *lo = V(add)(e, V(add)(S(C(FA_GELUT_AL)), bl));
+    return s;
+}
+
+typedef struct { VT a, xm, h, l, Eh, El, dh, dl; MT neg; } FN(gelut_parts);
+
+FA_INLINE FN(gelut_parts) FN(gelut_core)(VT x) {
+    FN(gelut_parts) s;
+    s.neg = V(signmask)(x);
+    s.a = V(abs_clamp)(x, S(0), V(select)(s.neg, S(C(FA_GELUT_NEG_XMAX)),
+                                          S(C(FA_GELUT_POS_XMAX))));
+    s.xm = V(or)(s.a, V(and)(x, S(-0.0)));
+    s.h = V(mul)(s.a, s.a);
+    s.l = FN(prod_err)(s.a, s.a, s.h);
+    VT wl, wh = FN(gelut_poly)(s.h, s.l, C(FA_GELUT_BH), C(FA_GELUT_BL), &wl);
+    VT zh = V(mul)(s.a, wh);
+    VT zl = V(fma)(s.a, wl, FN(prod_err)(s.a, wh, zh));
+    FN(exp_neg_pair_up)(zh, S(C(FA_GELUT_LB)), &s.Eh, &s.El);
+    s.El = V(fnma)(s.Eh, zl, s.El); /* e^-(zh + zl) = e^-zh (1 - zl) */
+    VT eh = V(mul)(s.Eh, S(C(FA_GELUT_IB))), el = V(mul)(s.El, S(C(FA_GELUT_IB)));
+    s.dh = V(add)(S(1), eh);
+    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el);
+    return s;
+}
+
+/* keep the computed value except for x >= POS_XMAX, where f(x) = x, f'(x) = 1 */
+FA_INLINE MT FN(gelut_keep)(const FN(gelut_parts) *s) {
+    return FA_CAT(MT, _or)(s->neg, V(lt)(s->a, S(C(FA_GELUT_POS_XMAX))));
+}
+
+FA_INLINE VT FN(gelut_y)(VT x, const FN(gelut_parts) *s) {
+    VT nh = V(select)(s->neg, s->Eh, S(C(FA_GELUT_B))), nl = V(select)(s->neg, s->El, S(0));
+    VT ah = V(mul)(s->xm, nh);
+    VT al = V(fma)(s->xm, nl, FN(prod_err)(s->xm, nh, ah));
+    VT y = V(mul)(FN(div_pair)(ah, al, s->dh, s->dl, FN(recip_div)(s->dh)), S(C(FA_GELUT_IB)));
+    return FN(nan_through)(x, V(select)(FN(gelut_keep)(s), y, x));
+}
+
+FA_INLINE VT FN(gelut_d)(VT x, const FN(gelut_parts) *s) {
+    VT eh = V(mul)(s->Eh, S(C(FA_GELUT_IB))), el = V(mul)(s->El, S(C(FA_GELUT_IB)));
+    VT pl, ph = FN(gelut_poly)(s->h, s->l, C(FA_GELUT_B3H), C(FA_GELUT_B3L), &pl); /* z' */
+    VT mh = V(mul)(s->a, ph);
+    VT ml = V(fma)(s->a, pl, FN(prod_err)(s->a, ph, mh)); /* a z' */
+    /* x >= 0: (1 + e) + a z' e, times 2^B */
+    VT rl, rh = FN(mul_pair)(mh, ml, eh, el, &rl);
+    VT ne, nph = FN(two_sum)(s->dh, rh, &ne);
+    VT npl = V(add)(ne, V(add)(s->dl, rl));
+    nph = V(mul)(nph, S(C(FA_GELUT_B)));
+    npl = V(mul)(npl, S(C(FA_GELUT_B)));
+    /* x < 0: E G, G = (1 + e) - a z', or (a - a1) W(a - a1) near a1 */
+    VT ge, gh = FN(two_sum)(s->dh, V(sub)(S(0), mh), &ge);
+    VT gl = V(add)(ge, V(sub)(s->dl, ml));
+    VT u = V(sub)(s->a, S(C(FA_GELUT_A1H)));
+    MT win = V(lt)(FN(vabs)(u), S(0.25));
+    u = V(select)(win, u, S(0));
+    VT dh = V(sub)(u, S(C(FA_GELUT_A1L)));
+    VT dl = V(sub)(V(sub)(u, dh), S(C(FA_GELUT_A1L)));
+    VT wl0, w = FN(horner_pair)(dh, C(FA_GELUT_W), (int)(sizeof(C(FA_GELUT_W)) / sizeof(ST)),
+                                &wl0);
+#if !FA_IS_F64
+    wl0 = V(add)(wl0, S(FA_GELUT_W0L_f32));
+#endif
+    VT wh = V(mul)(dh, w);
+    VT wl = V(fma)(dh, wl0, V(fma)(dl, w, FN(prod_err)(dh, w, wh)));
+    gh = V(select)(win, wh, gh);
+    gl = V(select)(win, wl, gl);
+    VT qh = V(select)(s->neg, s->Eh, S(0)), ql = V(select)(s->neg, s->El, S(0));
+    VT nnl, nnh = FN(mul_pair)(qh, ql, gh, gl, &nnl);
+    VT nh = V(select)(s->neg, nnh, nph), nl = V(select)(s->neg, nnl, npl);
+    VT d = V(mul)(FN(div_pair_by_square)(nh, nl, s->dh, s->dl), S(C(FA_GELUT_IB)));
+    return FN(nan_through)(x, V(select)(FN(gelut_keep)(s), d, S(1)));
+}
+
+FA_INLINE VT FN(gelu_tanh_fwd_acc)(VT x, const VT *p) {
+    FN(gelut_parts) s = FN(gelut_core)(x);
+    (void)p;
+    return FN(gelut_y)(x, &s);
+}
+
+FA_INLINE void FN(gelu_tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(gelut_parts) s = FN(gelut_core)(x);
+    (void)p;
+    *y = FN(gelut_y)(x, &s);
+    *gx = V(mul)(g, FN(gelut_d)(x, &s));
+}
+
+FA_INLINE VT FN(gelu_tanh_bwd)(VT g, VT x, const VT *p) {
+    FN(gelut_parts) s = FN(gelut_core)(x);
+    (void)p;
+    return V(mul)(g, FN(gelut_d)(x, &s));
+}
+
+FA_INLINE VT FN(gelu_tanh_fwd_fast)(VT x, const VT *p) { return FN(gelu_tanh_fwd_acc)(x, p); }
+FA_INLINE void FN(gelu_tanh_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(gelu_tanh_fused_acc)(x, g, p, y, gx);
 }
