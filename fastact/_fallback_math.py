@@ -286,10 +286,59 @@ def _gelu_tanh_grad(x):
     return np.where(~neg & (a >= 13.0), 1.0, np.where(np.isinf(x), 0.0, d))
 
 
+# mish = x N / D with e = exp(-|x|): N = 1 + 2e, D = N + 2e^2 (x >= 0), N = e (2 + e),
+# D = 2 + N (x < 0); mish' = M / (D^2 (1 + e)) (csrc/act/gated-inl.h), the factor
+# G of M for x = -a < 0 from (a - a0) W(a - a0) near its zero a0
+_MISH_W = tuple(float.fromhex(c) for c in (
+    "-0x1.0b49110dfe496p+3", "0x1.3943b0f83d7a7p+2", "-0x1.aaf8a20c7610bp+1",
+    "0x1.c8f4734c51c23p+0", "-0x1.a9df112c99fe1p-1", "0x1.67ad7b3d99a79p-2",
+    "-0x1.17c2310313a3dp-3", "0x1.94ed0144b3de0p-5", "-0x1.130d15cb5e13cp-6",
+    "0x1.6117ef1beefc6p-8", "-0x1.ae2727c3062c9p-10", "0x1.f25594615ae03p-12",
+    "-0x1.12b4a7242fd8bp-13", "0x1.20418c4ce8b77p-15", "-0x1.1fe65e213a106p-17",
+    "0x1.11ba61e7de25fp-19", "-0x1.efd0ad12ffa8cp-22", "0x1.b1378f4e6571bp-24",
+    "-0x1.646eea5daa7d9p-26",
+))
+_MISH_A0 = (float.fromhex("0x1.31432c0d12d84p+0"), float.fromhex("0x1.bf319154da210p-55"))
+
+
+def _mish_parts(x):
+    """In np.longdouble (64-bit mantissa on x86: the sums below then carry 11
+    bits beyond float64; where longdouble is float64 the float64 results lose a
+    few ulps)."""
+    x = x.astype(np.longdouble)
+    neg = x < 0
+    a = np.minimum(np.abs(x), np.where(neg, 800.0, 30.0))
+    e = np.exp(-a)
+    n = np.where(neg, e * (2 + e), 1 + 2 * e)
+    d = np.where(neg, 2 + n, n + 2 * e * e)
+    return x, neg, a, e, n, d
+
+
+def _mish(x):
+    x, neg, a, e, n, d = _mish_parts(x)
+    y = np.where(neg, -a * e * (2 + e), a * n) / d
+    y = np.where(np.isinf(x), np.where(x > 0, x, -0.0), np.where(~neg & (a >= 30.0), x, y))
+    return y.astype(np.float64)
+
+
+def _mish_grad(x):
+    x, neg, a, e, n, d = _mish_parts(x)
+    mp_ = n * d * (1 + e) + 4 * a * e * e * (n + e * e)
+    g = (2 + e) * (1 + e) * d - 4 * a * (1 + n)
+    u = a - _MISH_A0[0]
+    win = neg & (np.abs(u) < 0.25)
+    dd = np.where(win, u, 0.0) - _MISH_A0[1]
+    g = np.where(win, dd * _horner(_MISH_W, dd), g)
+    r = np.where(neg, e * g, mp_) / (d * d * (1 + e))
+    r = np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), np.where(~neg & (a >= 30.0), 1.0, r))
+    return r.astype(np.float64)
+
+
 FAMILY = {
     "relu": (_relu, _relu_grad, _relu_backward),
     "leaky_relu": (_leaky_relu, _leaky_relu_grad),
     "silu": (_silu, _silu_grad),
     "gelu": (_gelu, _gelu_grad),
     "gelu_tanh": (_gelu_tanh, _gelu_tanh_grad),
+    "mish": (_mish, _mish_grad),
 }

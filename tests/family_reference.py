@@ -203,6 +203,30 @@ def _gelu_tanh_grad(w):
     return d
 
 
+def _softplus(w):
+    return np.maximum(w, 0) + np.log1p(np.exp(-np.abs(w)))
+
+
+def _mish(w):
+    return _limits(w, w * np.tanh(_softplus(w)), w, -_zero(w))
+
+
+def _mp_mish_grad(x):
+    import mpmath
+    t = mpmath.tanh(mpmath.log1p(mpmath.exp(x)))
+    return t + x / (1 + mpmath.exp(-x)) * (1 - t * t)
+
+
+def _mish_grad(w):
+    t = np.tanh(_softplus(w))
+    d = _limits(w, t + w * _sigmoid(w) * (1 - t * t), _one(w), _zero(w))
+    vals, near = _mp_near(w, _mp_mish_grad, -1.1924312145154952, 0.05)
+    if vals is not None:
+        d = d.copy()
+        d[near] = vals
+    return d
+
+
 REFS = {
     "sigmoid": Ref(_sigmoid, _sigmoid_grad),
     "tanh": Ref(np.tanh, _tanh_grad),
@@ -214,4 +238,5 @@ REFS = {
     "silu": Ref(_silu, _silu_grad),
     "gelu": Ref(_gelu, _gelu_grad, wide64=False, mp_forward=_mp_gelu, mp_grad=_mp_gelu_grad),
     "gelu_tanh": Ref(_gelu_tanh, _gelu_tanh_grad),
+    "mish": Ref(_mish, _mish_grad),
 }

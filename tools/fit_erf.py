@@ -1,4 +1,5 @@
-"""Coefficients of csrc/math/erf-inl.h (the Gaussian tail for gelu).
+"""Coefficients of csrc/math/erf-inl.h (the Gaussian tail for gelu) and the
+constants of csrc/act/gated-inl.h (gelu_tanh, mish).
 
     python tools/fit_erf.py
 
@@ -139,3 +140,32 @@ def gelu_tanh_constants():
 if __name__ == "__main__":
     main()
     gelu_tanh_constants()
+    mish_constants()
+
+
+def mish_constants():
+    """mish'(x) for x = -a < 0 is e G(a) / (D^2 (1 + e)) with e = exp(-a),
+    N = e (2 + e), D = 2 + N, G = (2 + e)(1 + e) D - 4 a (1 + N); G vanishes at
+    a0: near it G = (a - a0) W(a - a0)."""
+    def G(a):
+        e = mp.exp(-a)
+        n = e * (2 + e)
+        return (2 + e) * (1 + e) * (2 + n) - 4 * a * (1 + n)
+    a0 = mp.findroot(G, 1.19)
+    print(f"/* mish: a0 = {mp.nstr(a0, 30)} */")
+    for f32, nw in ((True, 10), (False, 19)):
+        sfx = "f32" if f32 else "f64"
+        h = rnd(a0, f32)
+        print(f"#define FA_MISH_A0H_{sfx} {hexs(h, f32)}")
+        print(f"#define FA_MISH_A0L_{sfx} {hexs(a0 - h, f32)}")
+        g = lambda d: mp.diff(G, a0) if d == 0 else G(a0 + d) / d
+        polyw, _ = mp.chebyfit(g, [-0.25, 0.25], nw, error=True)
+        cw = [rnd(v, f32) for v in polyw]
+        if f32:
+            cw = greedy_round(g, -0.25, 0.25, [float(v) for v in reversed(polyw)])
+            print(f"#define FA_MISH_W0L_f32 {hexs(cw[-1] - rnd(cw[-1], True), True)}")
+        errw = max(abs(mp.polyval(cw, d) / g(d) - 1) for d in mp.linspace(-0.25, 0.25, 1001))
+        print(f"/* FA_MISH_W_{sfx}: degree {nw - 1} on |a - a0| <= 0.25, max rel err "
+              f"{mp.nstr(errw, 3)} */")
+        print(f"static const {'float' if f32 else 'double'} FA_MISH_W_{sfx}[] = "
+              f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")

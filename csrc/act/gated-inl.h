@@ -439,3 +439,155 @@ FA_INLINE VT FN(gelu_tanh_fwd_fast)(VT x, const VT *p) { return FN(gelu_tanh_fwd
 FA_INLINE void FN(gelu_tanh_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(gelu_tanh_fused_acc)(x, g, p, y, gx);
 }
+
+/* ---- mish: x tanh(softplus(x)) ----
+ * With e = exp(-|x|), tanh(softplus(x)) = N / D:
+ *   x >= 0: N = 1 + 2e, D = N + 2e^2;   x < 0: N = e (2 + e), D = 2 + N
+ * (from tanh(sp) = n / (n + 2), n = e^x (e^x + 2)): sums of positive terms only,
+ * nothing overflows, and for x << 0 mish ~ x e keeps relative accuracy.
+ *   mish'(x) = N/D + x sigmoid(x) (1 - (N/D)^2) = M / (D^2 (1 + e)):
+ *   x >= 0: M = N D (1 + e) + 4 x e^2 (N + e^2)
+ *   x < 0:  M = e G, G = (2 + e)(1 + e) D - 4 a (1 + N), a = -x, which vanishes
+ *   at a0 = 1.19243: there G = (a - a0) W(a - a0) (tools/fit_erf.py).
+ * Everything as pairs, e carried 2^B up as in silu. */
+#ifndef FA_ACT_MISH_CONSTANTS
+#define FA_ACT_MISH_CONSTANTS
+#define FA_MISH_A0H_f32 0x1.31432cp+0f
+#define FA_MISH_A0L_f32 0x1.a25b08p-29f
+#define FA_MISH_W0L_f32 0x1.e40294p-22f
+/* FA_MISH_W_f32: degree 9 on |a - a0| <= 0.25, max rel err 9.43e-10 */
+static const float FA_MISH_W_f32[] = {-0x1.0b4912p+3f, 0x1.3943bp+2f, -0x1.aaf8a2p+1f, 0x1.c8f6c6p+0f, -0x1.a9df26p-1f, 0x1.65effcp-2f, -0x1.17b688p-3f, 0x1.4e583p-4f, -0x1.185b82p-6f, -0x1.a43724p-3f};
+#define FA_MISH_A0H_f64 0x1.31432c0d12d84p+0
+#define FA_MISH_A0L_f64 0x1.bf319154da210p-55
+/* FA_MISH_W_f64: degree 18 on |a - a0| <= 0.25, max rel err 4.52e-17 */
+static const double FA_MISH_W_f64[] = {-0x1.0b49110dfe496p+3, 0x1.3943b0f83d7a7p+2, -0x1.aaf8a20c7610bp+1, 0x1.c8f4734c51c23p+0, -0x1.a9df112c99fe1p-1, 0x1.67ad7b3d99a79p-2, -0x1.17c2310313a3dp-3, 0x1.94ed0144b3de0p-5, -0x1.130d15cb5e13cp-6, 0x1.6117ef1beefc6p-8, -0x1.ae2727c3062c9p-10, 0x1.f25594615ae03p-12, -0x1.12b4a7242fd8bp-13, 0x1.20418c4ce8b77p-15, -0x1.1fe65e213a106p-17, 0x1.11ba61e7de25fp-19, -0x1.efd0ad12ffa8cp-22, 0x1.b1378f4e6571bp-24, -0x1.646eea5daa7d9p-26};
+/* above: mish(x) == x and mish'(x) == 1 in the float (4 x e^-2x < eps/4) */
+#define FA_MISH_POS_XMAX_f32 13.0f
+#define FA_MISH_POS_XMAX_f64 22.0
+#endif
+
+typedef struct { VT a, xm, Eh, El, eh, el, nh, nl, dh, dl, oh, ol; MT neg; } FN(mish_parts);
+
+FA_INLINE FN(mish_parts) FN(mish_core)(VT x) {
+    FN(mish_parts) s;
+    s.neg = V(signmask)(x);
+    s.a = V(abs_clamp)(x, S(0), V(select)(s.neg, S(C(FA_SILU_NEG_XMAX)),
+                                          S(C(FA_MISH_POS_XMAX))));
+    s.xm = V(or)(s.a, V(and)(x, S(-0.0)));
+    FN(exp_neg_pair_up)(s.a, S(C(FA_GELUT_LB)), &s.Eh, &s.El);
+    s.eh = V(mul)(s.Eh, S(C(FA_GELUT_IB)));
+    s.el = V(mul)(s.El, S(C(FA_GELUT_IB)));
+    /* 1 + e */
+    s.oh = V(add)(S(1), s.eh);
+    s.ol = V(add)(V(add)(V(sub)(S(1), s.oh), s.eh), s.el);
+    /* x >= 0: N = 1 + 2e, D = N + 2e^2 */
+    VT e2h = V(add)(s.eh, s.eh), e2l = V(add)(s.el, s.el);
+    VT nph = V(add)(S(1), e2h);
+    VT npl = V(add)(V(add)(V(sub)(S(1), nph), e2h), e2l);
+    VT qh = V(mul)(s.eh, s.eh);
+    VT ql = V(fma)(V(add)(s.eh, s.eh), s.el, FN(prod_err)(s.eh, s.eh, qh)); /* e^2 */
+    VT de, dph = FN(two_sum)(nph, V(add)(qh, qh), &de);
+    VT dpl = V(add)(de, V(add)(npl, V(add)(ql, ql)));
+    /* x < 0: N = e (2 + e), D = 2 + N */
+    VT sh = V(add)(S(2), s.eh);
+    VT sl = V(add)(V(add)(V(sub)(S(2), sh), s.eh), s.el);
+    VT nul, nuh = FN(mul_pair)(s.eh, s.el, sh, sl, &nul);
+    VT dnh = V(add)(S(2), nuh); /* Fast2Sum: N <= 3 */
+    VT dnl = V(add)(V(add)(V(sub)(S(2), dnh), nuh), nul);
+    s.nh = V(select)(s.neg, nuh, nph);
+    s.nl = V(select)(s.neg, nul, npl);
+    s.dh = V(select)(s.neg, dnh, dph);
+    s.dl = V(select)(s.neg, dnl, dpl);
+    return s;
+}
+
+FA_INLINE MT FN(mish_keep)(const FN(mish_parts) *s) {
+    return FA_CAT(MT, _or)(s->neg, V(lt)(s->a, S(C(FA_MISH_POS_XMAX))));
+}
+
+FA_INLINE VT FN(mish_y)(VT x, const FN(mish_parts) *s) {
+    /* numerator N 2^B: for x < 0 from E = 2^B e (exact tails) */
+    VT sh = V(add)(S(2), s->eh);
+    VT sl = V(add)(V(add)(V(sub)(S(2), sh), s->eh), s->el);
+    VT Nl, Nh = FN(mul_pair)(s->Eh, s->El, sh, sl, &Nl);
+    Nh = V(select)(s->neg, Nh, V(mul)(s->nh, S(C(FA_GELUT_B))));
+    Nl = V(select)(s->neg, Nl, V(mul)(s->nl, S(C(FA_GELUT_B))));
+    VT ah = V(mul)(s->xm, Nh);
+    VT al = V(fma)(s->xm, Nl, FN(prod_err)(s->xm, Nh, ah));
+    VT y = V(mul)(FN(div_pair)(ah, al, s->dh, s->dl, FN(recip_div)(s->dh)), S(C(FA_GELUT_IB)));
+    return FN(nan_through)(x, V(select)(FN(mish_keep)(s), y, x));
+}
+
+FA_INLINE VT FN(mish_d)(VT x, const FN(mish_parts) *s) {
+    VT t, tl;
+    /* x >= 0: M = N D (1 + e) + 4 a e^2 (N + e^2) */
+    VT ndl, ndh = FN(mul_pair)(s->nh, s->nl, s->dh, s->dl, &ndl);
+    VT m1l, m1h = FN(mul_pair)(ndh, ndl, s->oh, s->ol, &m1l);
+    VT ql, qh = FN(mul_pair)(s->eh, s->el, s->eh, s->el, &ql); /* e^2 */
+    VT ne, neh = FN(two_sum)(s->nh, qh, &ne);
+    VT nel = V(add)(ne, V(add)(s->nl, ql));
+    VT m2l, m2h = FN(mul_pair)(qh, ql, neh, nel, &m2l);
+    VT a4 = V(mul)(s->a, S(4));
+    t = V(mul)(a4, m2h);
+    tl = V(fma)(a4, m2l, FN(prod_err)(a4, m2h, t));
+    VT me, mph = FN(two_sum)(m1h, t, &me);
+    VT mpl = V(add)(me, V(add)(m1l, tl));
+    /* x < 0: M = E G, G = (2 + e)(1 + e) D - 4 a (1 + N) */
+    VT sh = V(add)(S(2), s->eh);
+    VT sl = V(add)(V(add)(V(sub)(S(2), sh), s->eh), s->el);
+    VT sol, soh = FN(mul_pair)(sh, sl, s->oh, s->ol, &sol);
+    VT sdl, sdh = FN(mul_pair)(soh, sol, s->dh, s->dl, &sdl);
+    VT oe, onh = FN(two_sum)(S(1), s->nh, &oe);
+    VT onl = V(add)(oe, s->nl);
+    t = V(mul)(a4, onh);
+    tl = V(fma)(a4, onl, FN(prod_err)(a4, onh, t));
+    VT ge, gh = FN(two_sum)(sdh, V(sub)(S(0), t), &ge);
+    VT gl = V(add)(ge, V(sub)(sdl, tl));
+    VT u = V(sub)(s->a, S(C(FA_MISH_A0H)));
+    MT win = V(lt)(FN(vabs)(u), S(0.25));
+    u = V(select)(win, u, S(0));
+    VT dh = V(sub)(u, S(C(FA_MISH_A0L)));
+    VT dl = V(sub)(V(sub)(u, dh), S(C(FA_MISH_A0L)));
+    VT wl0, w = FN(horner_pair)(dh, C(FA_MISH_W), (int)(sizeof(C(FA_MISH_W)) / sizeof(ST)), &wl0);
+#if !FA_IS_F64
+    wl0 = V(add)(wl0, S(FA_MISH_W0L_f32));
+#endif
+    VT wh = V(mul)(dh, w);
+    VT wl = V(fma)(dh, wl0, V(fma)(dl, w, FN(prod_err)(dh, w, wh)));
+    gh = V(select)(win, wh, gh);
+    gl = V(select)(win, wl, gl);
+    VT Eh = V(select)(s->neg, s->Eh, S(0)), El = V(select)(s->neg, s->El, S(0));
+    VT mnl, mnh = FN(mul_pair)(Eh, El, gh, gl, &mnl);
+    VT mh = V(select)(s->neg, mnh, V(mul)(mph, S(C(FA_GELUT_B))));
+    VT ml = V(select)(s->neg, mnl, V(mul)(mpl, S(C(FA_GELUT_B))));
+    /* / (D^2 (1 + e)) */
+    VT d2h = V(mul)(s->dh, s->dh);
+    VT d2l = V(fma)(V(add)(s->dh, s->dh), s->dl, FN(prod_err)(s->dh, s->dh, d2h));
+    VT wql, wqh = FN(mul_pair)(d2h, d2l, s->oh, s->ol, &wql);
+    VT d = V(mul)(FN(div_pair)(mh, ml, wqh, wql, FN(recip_div)(wqh)), S(C(FA_GELUT_IB)));
+    return FN(nan_through)(x, V(select)(FN(mish_keep)(s), d, S(1)));
+}
+
+FA_INLINE VT FN(mish_fwd_acc)(VT x, const VT *p) {
+    FN(mish_parts) s = FN(mish_core)(x);
+    (void)p;
+    return FN(mish_y)(x, &s);
+}
+
+FA_INLINE void FN(mish_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(mish_parts) s = FN(mish_core)(x);
+    (void)p;
+    *y = FN(mish_y)(x, &s);
+    *gx = V(mul)(g, FN(mish_d)(x, &s));
+}
+
+FA_INLINE VT FN(mish_bwd)(VT g, VT x, const VT *p) {
+    FN(mish_parts) s = FN(mish_core)(x);
+    (void)p;
+    return V(mul)(g, FN(mish_d)(x, &s));
+}
+
+FA_INLINE VT FN(mish_fwd_fast)(VT x, const VT *p) { return FN(mish_fwd_acc)(x, p); }
+FA_INLINE void FN(mish_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(mish_fused_acc)(x, g, p, y, gx);
+}
