@@ -142,7 +142,7 @@ _SILU_BOUNDS = _gated_bounds({
     ("forward", "accurate", "float32"): (1.5, None, None,
         "1.04 ulp measured (every 256th float32 bit pattern, scalar/SSE2/AVX2; the AVX-512 "
         "path was not runnable on the measuring machine): x e / (1 + e), e = exp(-|x|) as a "
-        "pair with its exponent raised by 2^30, the exact product and one corrected "
+        "pair with its exponent raised by 2^40, the exact product and one corrected "
         "quotient; subnormal results (x < -87.3) rounded once"),
     ("forward", "fast", "float32"): (None, 1e-6, None,
         "3.3e-7 relative measured (4.4 ulp): degree-5 exp, reciprocal estimate + Newton, "

@@ -2,7 +2,7 @@
  * x * gate(x), with the backward computed from the input x.
  *
  * Common layout. e = exp(-|x|) comes from math/exp-inl.h as a pair carried
- * with the exponent raised by 2^FA_GATE_B, so that x e^x stays exact to the
+ * with the exponent raised by 2^40 (float32) or 2^100 (float64), so that x e^x stays exact to the
  * last (subnormal) result; the numerators are exact products carried as
  * pairs (FN(prod_err)), and the quotients are residual-corrected
  * (math/div-inl.h): each result is rounded about once.
@@ -19,9 +19,11 @@
  */
 #ifndef FA_ACT_GATED_CONSTANTS
 #define FA_ACT_GATED_CONSTANTS
-#define FA_GATE_B 30                  /* e = 2^-30 E, E = 2^30 e^-|x| */
-#define FA_GATE_IB_f32 0x1p-30f
-#define FA_GATE_IB_f64 0x1p-30
+/* e = 2^-B E, E = 2^B e^-|x| (B = 40 / 100 keeps E normal down to the tails) */
+#define FA_GATE_LB_f32 40.0f
+#define FA_GATE_LB_f64 100.0
+#define FA_GATE_IB_f32 0x1p-40f
+#define FA_GATE_IB_f64 0x1p-100
 /* silu: x e^x < 2^-150 (2^-1075) beyond these, so the result rounds to -0 */
 #define FA_SILU_NEG_XMAX_f32 110.0f
 #define FA_SILU_NEG_XMAX_f64 753.0
@@ -53,42 +55,59 @@ FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
 
 #include "../math/erf-inl.h"
 
+/* 2^b exp(-a) as a pair (math/exp-inl.h's accurate form), b a float
+ * constant that keeps 2^(n + b) normal over the caller's range of a. */
+FA_INLINE void FN(exp_neg_pair_up)(VT a, VT b, VT *hi, VT *lo) {
+    VT k, n;
+    VT t = FN(exp_reduce)(a, &k, &n);
+    VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
+    VT sc = V(pow2)(V(add)(k, b));
+    *hi = V(fma)(sc, r, sc);
+    *lo = V(fma)(sc, r, V(sub)(sc, *hi));
+}
+
+
 /* ---- silu: x sigmoid(x) = x / (1 + e) for x >= 0, x e / (1 + e) for x < 0 ----
  * silu'(x) = s (1 + x (1 - s)) = N / (1 + e)^2 with N = (1 + e) + x e for
  * x >= 0 and N = e (1 + x + e) for x < 0: both sums are of like-signed terms,
  * except 1 + x + e, which crosses zero at x0 and is taken there as
  * d + E0 expm1(d), d = x - x0 (all terms of one sign). */
-typedef struct { VT Eh, El, dh, dl, xm, xn, sc; MT neg; } FN(silu_parts);
+typedef struct { VT a, Eh, El, dh, dl, xm, xn, sc; MT neg; } FN(silu_parts);
 
-FA_INLINE FN(silu_parts) FN(silu_core)(VT xc) {
+FA_INLINE FN(silu_parts) FN(silu_core)(VT x) {
     FN(silu_parts) s;
-    s.neg = V(signmask)(xc);
-    VT ax = V(abs_clamp)(xc, S(C(FA_TINY)),
-                         V(select)(s.neg, S(C(FA_SILU_NEG_XMAX)), S(C(FA_SILU_POS_XMAX))));
-    FN(exp_neg_pair)(ax, 1, FA_GATE_B, &s.Eh, &s.El);
+    s.neg = V(signmask)(x);
+    s.a = V(abs_clamp)(x, S(0),
+                       V(select)(s.neg, S(C(FA_SILU_NEG_XMAX)), S(C(FA_SILU_POS_XMAX))));
+    FN(exp_neg_pair_up)(s.a, S(C(FA_GATE_LB)), &s.Eh, &s.El);
     VT eh = V(mul)(s.Eh, S(C(FA_GATE_IB))), el = V(mul)(s.El, S(C(FA_GATE_IB)));
     s.dh = V(add)(S(1), eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), eh), el); /* Fast2Sum, 1 >= eh */
-    s.xm = V(min)(V(max)(xc, S(-C(FA_SILU_NEG_XMAX))), S(C(FA_SILU_POS_XMAX)));
+    s.xm = V(or)(s.a, V(and)(x, S(-0.0))); /* x clamped to [-NEG_XMAX, POS_XMAX] */
     s.xn = V(select)(s.neg, s.xm, S(0));
     s.sc = V(select)(s.neg, S(C(FA_GATE_IB)), S(1));
     return s;
 }
 
-FA_INLINE VT FN(silu_y)(VT xc, const FN(silu_parts) *s) {
-    VT ph = V(mul)(s->xn, s->Eh);
-    VT pl = V(fma)(s->xn, s->El, FN(prod_err)(s->xn, s->Eh, ph));
-    VT ah = V(select)(s->neg, ph, s->xm), al = V(select)(s->neg, pl, S(0));
-    VT y = V(mul)(FN(div_pair)(ah, al, s->dh, s->dl, FN(recip_div)(s->dh)), s->sc);
-    y = V(select)(V(lt)(FN(vabs)(xc), S(C(FA_TINY))), V(mul)(xc, S(0.5)), y);
-    return V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, y);
+/* keep the computed value except for x >= POS_XMAX, where silu(x) = x, silu' = 1 */
+FA_INLINE MT FN(silu_keep)(const FN(silu_parts) *s) {
+    return FA_CAT(MT, _or)(s->neg, V(lt)(s->a, S(C(FA_SILU_POS_XMAX))));
+}
+
+/* x N / (1 + e) 2^-B with N = E = 2^B e for x < 0 and 2^B for x >= 0 (exact
+ * products: tiny and subnormal x are scaled into the normal range too) */
+FA_INLINE VT FN(silu_y)(VT x, const FN(silu_parts) *s) {
+    VT nh = V(select)(s->neg, s->Eh, S(1 / C(FA_GATE_IB))), nl = V(select)(s->neg, s->El, S(0));
+    VT ah = V(mul)(s->xm, nh);
+    VT al = V(fma)(s->xm, nl, FN(prod_err)(s->xm, nh, ah));
+    VT y = V(mul)(FN(div_pair)(ah, al, s->dh, s->dl, FN(recip_div)(s->dh)), S(C(FA_GATE_IB)));
+    return FN(nan_through)(x, V(select)(FN(silu_keep)(s), y, x));
 }
 
 FA_INLINE VT FN(silu_fwd_acc)(VT x, const VT *p) {
-    VT xc = FN(nan_clean)(x);
-    FN(silu_parts) s = FN(silu_core)(xc);
+    FN(silu_parts) s = FN(silu_core)(x);
     (void)p;
-    return FN(nan_through)(x, FN(silu_y)(xc, &s));
+    return FN(silu_y)(x, &s);
 }
 
 FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
@@ -128,17 +147,16 @@ FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
 }
 
 FA_INLINE void FN(silu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    VT xc = FN(nan_clean)(x);
-    FN(silu_parts) s = FN(silu_core)(xc);
+    FN(silu_parts) s = FN(silu_core)(x);
     (void)p;
-    *y = FN(nan_through)(x, FN(silu_y)(xc, &s));
-    *gx = V(mul)(g, FN(nan_through)(x, FN(silu_grad)(&s)));
+    *y = FN(silu_y)(x, &s);
+    *gx = V(mul)(g, FN(nan_through)(x, V(select)(FN(silu_keep)(&s), FN(silu_grad)(&s), S(1))));
 }
 
 FA_INLINE VT FN(silu_bwd)(VT g, VT x, const VT *p) {
-    FN(silu_parts) s = FN(silu_core)(FN(nan_clean)(x));
+    FN(silu_parts) s = FN(silu_core)(x);
     (void)p;
-    return V(mul)(g, FN(nan_through)(x, FN(silu_grad)(&s)));
+    return V(mul)(g, FN(nan_through)(x, V(select)(FN(silu_keep)(&s), FN(silu_grad)(&s), S(1))));
 }
 
 /* Fast silu: one rounded exp (degree 5, exponent raised by 2^FA_GATE_FB so the
@@ -155,14 +173,15 @@ FA_INLINE VT FN(exp_neg_fast_scaled)(VT a) {
     return V(fma)(sc, r, sc);
 }
 
-FA_INLINE VT FN(silu_fast_parts)(VT xc, VT *sg, VT *w, VT *xm) {
-    MT neg = V(signmask)(xc);
-    VT ax = V(abs_clamp)(xc, S(0),
-                         V(select)(neg, S(C(FA_SILU_NEG_XMAX)), S(C(FA_SILU_POS_XMAX))));
-    VT E = FN(exp_neg_fast_scaled)(ax);
+FA_INLINE VT FN(silu_fast_parts)(VT x, VT *sg, VT *w, VT *xm, MT *keep) {
+    MT neg = V(signmask)(x);
+    VT a = V(abs_clamp)(x, S(0),
+                        V(select)(neg, S(C(FA_SILU_NEG_XMAX)), S(C(FA_SILU_POS_XMAX))));
+    VT E = FN(exp_neg_fast_scaled)(a);
     VT r = FN(recip)(V(fma)(E, S(C(FA_GATE_IFB)), S(1)));
     VT Er = V(mul)(E, r);
-    *xm = V(min)(V(max)(xc, S(-C(FA_SILU_NEG_XMAX))), S(C(FA_SILU_POS_XMAX)));
+    *xm = V(or)(a, V(and)(x, S(-0.0)));
+    *keep = FA_CAT(MT, _or)(neg, V(lt)(a, S(C(FA_SILU_POS_XMAX))));
     /* sg = sigmoid (times 2^FB where x < 0), w = 1 - sigmoid */
     *sg = V(select)(neg, Er, r);
     *w = V(select)(neg, r, V(mul)(Er, S(C(FA_GATE_IFB))));
@@ -170,20 +189,23 @@ FA_INLINE VT FN(silu_fast_parts)(VT xc, VT *sg, VT *w, VT *xm) {
 }
 
 FA_INLINE VT FN(silu_fwd_fast)(VT x, const VT *p) {
-    VT xc = FN(nan_clean)(x), sg, w, xm;
-    VT sc = FN(silu_fast_parts)(xc, &sg, &w, &xm);
+    VT sg, w, xm;
+    MT keep;
+    VT sc = FN(silu_fast_parts)(x, &sg, &w, &xm, &keep);
     VT y = V(mul)(V(mul)(xm, sg), sc);
     (void)p;
-    return FN(nan_through)(x, V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, y));
+    return FN(nan_through)(x, V(select)(keep, y, x));
 }
 
 FA_INLINE void FN(silu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    VT xc = FN(nan_clean)(x), sg, w, xm;
-    VT sc = FN(silu_fast_parts)(xc, &sg, &w, &xm);
+    VT sg, w, xm;
+    MT keep;
+    VT sc = FN(silu_fast_parts)(x, &sg, &w, &xm, &keep);
     VT yy = V(mul)(V(mul)(xm, sg), sc);
+    VT d = V(mul)(V(mul)(sg, V(fma)(xm, w, S(1))), sc);
     (void)p;
-    *y = FN(nan_through)(x, V(select)(V(lt)(S(C(FA_SILU_POS_XMAX)), xc), xc, yy));
-    *gx = V(mul)(g, FN(nan_through)(x, V(mul)(V(mul)(sg, V(fma)(xm, w, S(1))), sc)));
+    *y = FN(nan_through)(x, V(select)(keep, yy, x));
+    *gx = V(mul)(g, FN(nan_through)(x, V(select)(keep, d, S(1))));
 }
 
 /* ---- gelu (approximate="none"): x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 ----
@@ -198,17 +220,6 @@ FA_INLINE void FN(silu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
 #define FA_GELU_B_f64 80.0
 #define FA_GELU_IB_f32 0x1p-40f
 #define FA_GELU_IB_f64 0x1p-80
-
-/* 2^b exp(-a) as a pair (math/exp-inl.h's accurate form), b a float
- * constant that keeps 2^(n + b) normal over the caller's range of a. */
-FA_INLINE void FN(exp_neg_pair_up)(VT a, VT b, VT *hi, VT *lo) {
-    VT k, n;
-    VT t = FN(exp_reduce)(a, &k, &n);
-    VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
-    VT sc = V(pow2)(V(add)(k, b));
-    *hi = V(fma)(sc, r, sc);
-    *lo = V(fma)(sc, r, V(sub)(sc, *hi));
-}
 
 typedef struct { VT a, Eh, El, kh, kl; MT neg, small; } FN(gelu_parts);
 
