@@ -441,6 +441,80 @@ def log_sigmoid_fwd_bwd(
 ) -> tuple[NDArray[Any], NDArray[Any]]: ...
 log_expit = log_sigmoid
 
+# silu(x) = x * sigmoid(x)
+def silu(
+    x: ArrayLike,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def silu_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def silu_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+swish = silu
+
+# gelu(x) = x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))
+def gelu(
+    x: ArrayLike,
+    out: _Out = None,
+    *,
+    approximate: Literal["none", "tanh"] = "none",
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def gelu_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    out: _Out = None,
+    *,
+    approximate: Literal["none", "tanh"] = "none",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def gelu_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    out: _OutPair = (None, None),
+    *,
+    approximate: Literal["none", "tanh"] = "none",
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
+# mish(x) = x * tanh(softplus(x)), softplus(x) = log(1 + exp(x))
+def mish(
+    x: ArrayLike,
+    out: _Out = None,
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def mish_backward(
+    grad_output: ArrayLike,
+    x: ArrayLike,
+    out: _Out = None,
+    **ufunc_kwargs: Any,
+) -> NDArray[Any]: ...
+def mish_fwd_bwd(
+    x: ArrayLike,
+    grad_output: ArrayLike,
+    out: _OutPair = (None, None),
+    *,
+    mode: _Mode = "accurate",
+    **ufunc_kwargs: Any,
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
 __all__ = [
     "backend",
     "show_config",
@@ -499,4 +573,14 @@ __all__ = [
     "log_sigmoid_backward",
     "log_sigmoid_fwd_bwd",
     "log_expit",
+    "silu",
+    "silu_backward",
+    "silu_fwd_bwd",
+    "swish",
+    "gelu",
+    "gelu_backward",
+    "gelu_fwd_bwd",
+    "mish",
+    "mish_backward",
+    "mish_fwd_bwd",
 ]

@@ -338,6 +338,93 @@ _LOG_SIGMOID_BOUNDS = _ef(
     (1e-12, "3.0e-13 relative measured; " + _FAST64),
     (1e-12, "3.0e-13 relative measured; " + _FAST64))
 
+def _gated_bounds(figs):
+    """Bounds of a gated activation from {(op, mode, dtype): (ulp, rel, abs, why)}."""
+    return {k: Bound(u, r, w, abs=a) for k, (u, r, a, w) in figs.items()}
+
+
+_SILU_BOUNDS = _gated_bounds({
+    ("forward", "accurate", "float32"): (1.5, None, None,
+        "1.04 ulp measured (every 256th float32 bit pattern, scalar/SSE2/AVX2; the AVX-512 "
+        "path was not runnable on the measuring machine): x e / (1 + e), e = exp(-|x|) as a "
+        "pair with its exponent raised by 2^40, the exact product and one corrected "
+        "quotient; subnormal results (x < -87.3) rounded once"),
+    ("forward", "fast", "float32"): (None, 1e-6, None,
+        "3.3e-7 relative measured (4.4 ulp): degree-5 exp, reciprocal estimate + Newton, "
+        "two products"),
+    ("fused", "accurate", "float32"): (1.5, None, None,
+        "1.05 ulp measured (grad_output = 1): N / (1 + e)^2 with N = (1 + e) + x e or "
+        "e (1 + x + e) as pairs, and near the zero of silu' (x0 = -1.27846) 1 + x + e "
+        "from x - x0, so the gradient keeps relative accuracy there too"),
+    ("fused", "fast", "float32"): (None, None, 1e-6,
+        "2.7e-7 absolute measured: s (1 + x (1 - s)) from the fast sigmoid; relative "
+        "accuracy is lost next to the zero of silu' at x = -1.27846"),
+    ("forward", "accurate", "float64"): (1.5, None, None,
+        "1.01 ulp measured (10^5 samples against long double): as float32, Taylor "
+        "degree-13 exp"),
+    ("forward", "fast", "float64"): (None, 1e-12, None,
+        "3.0e-13 relative measured: degree-10 exp"),
+    ("fused", "accurate", "float64"): (1.5, None, None, "0.97 ulp measured (grad_output = 1)"),
+    ("fused", "fast", "float64"): (None, None, 2e-13,
+        "6.8e-14 absolute measured; relative accuracy lost next to the zero of silu'"),
+})
+
+_GELU_ACC = ("e^(-a^2/2) K(a), a = |x|, K = t P(2t - 1) with t = 1/(1 + a/2) carried as a "
+             "pair (math/erf-inl.h, tools/fit_erf.py), e^(-a^2/2) from the exact pair a^2, "
+             "products as pairs; 1 - Phi for x >= 0 as a pair")
+_GELU_BOUNDS = _gated_bounds({
+    ("forward", "accurate", "float32"): (1.5, None, None,
+        "1.17 ulp measured (every 4096th float32 bit pattern, scalar/SSE2/AVX2): " + _GELU_ACC +
+        "; P's last step kept as a pair, its fit 5.9e-10 relative"),
+    ("fused", "accurate", "float32"): (1.5, None, None,
+        "0.92 ulp measured (grad_output = 1): E (K - a/sqrt(2 pi)) or 1 - that, the factor "
+        "taken from a - a0 near the zero of gelu' (x = -0.75179)"),
+    ("forward", "accurate", "float64"): (3.0, None, None,
+        "1.72 ulp (AVX2) / 1.85 (no FMA) measured against mpmath (2*10^4 samples; the "
+        "fallback, the same algorithm in NumPy, 2.23): the degree-29 P's fit (8.8e-17 "
+        "relative) is most of it"),
+    ("fused", "accurate", "float64"): (3.0, None, None,
+        "1.53 ulp measured (compiled, all ISAs), 2.54 (fallback)"),
+})
+for _dt in ("float32", "float64"):  # the fast mode is the accurate one for now
+    for _op in ("forward", "fused"):
+        _GELU_BOUNDS[(_op, "fast", _dt)] = _GELU_BOUNDS[(_op, "accurate", _dt)]
+
+_GELU_TANH_BOUNDS = _gated_bounds({
+    ("forward", "accurate", "float32"): (1.5, None, None,
+        "0.95 ulp measured (every 4096th float32 bit pattern, scalar/SSE2/AVX2): x sigmoid(z), "
+        "z = A x + B x^3 as a pair (A, B as hi + lo, x^2 exact), then silu's algorithm "
+        "(e = exp(-|z|) as a pair 2^40 up, one corrected quotient)"),
+    ("fused", "accurate", "float32"): (1.5, None, None,
+        "0.94 ulp measured (grad_output = 1): N / (1 + e)^2 as pairs; near the zero of the "
+        "derivative (x = -0.75246) its factor comes from x - x0"),
+    ("forward", "accurate", "float64"): (2.0, None, None,
+        "0.76 ulp measured (2*10^4 samples against long double, mpmath for 4 < |x| < 30), "
+        "0.51 for the fallback"),
+    ("fused", "accurate", "float64"): (2.0, None, None,
+        "1.08 ulp measured (compiled), 1.59 (fallback)"),
+})
+for _dt in ("float32", "float64"):  # the fast mode is the accurate one for now
+    for _op in ("forward", "fused"):
+        _GELU_TANH_BOUNDS[(_op, "fast", _dt)] = _GELU_TANH_BOUNDS[(_op, "accurate", _dt)]
+
+_MISH_BOUNDS = _gated_bounds({
+    ("forward", "accurate", "float32"): (1.5, None, None,
+        "1.04 ulp measured (every 4096th float32 bit pattern, scalar/SSE2/AVX2): x N / D "
+        "with e = exp(-|x|) as a pair 2^40 up, N = 1 + 2e, D = N + 2e^2 (x >= 0) or "
+        "N = e (2 + e), D = 2 + N (x < 0): sums of positive terms, one corrected quotient"),
+    ("fused", "accurate", "float32"): (1.5, None, None,
+        "0.92 ulp measured (grad_output = 1): M / (D^2 (1 + e)) as pairs; near the zero of "
+        "mish' (x = -1.19243) its factor comes from x - x0"),
+    ("forward", "accurate", "float64"): (1.5, None, None,
+        "0.95 ulp measured (2*10^4 samples against long double), 0.50 for the fallback "
+        "(long double arithmetic)"),
+    ("fused", "accurate", "float64"): (1.5, None, None,
+        "0.93 ulp measured (compiled), 0.85 (fallback)"),
+})
+for _dt in ("float32", "float64"):  # the fast mode is the accurate one for now
+    for _op in ("forward", "fused"):
+        _MISH_BOUNDS[(_op, "fast", _dt)] = _MISH_BOUNDS[(_op, "accurate", _dt)]
 
 ACTIVATIONS = {
     a.name: a
@@ -589,6 +676,68 @@ ACTIVATIONS = {
             numpy_expr="-np.logaddexp(0, -x)",
             bounds=_LOG_SIGMOID_BOUNDS,
             probes=(0.0, 0.5, 1.0, 17.33, 36.7, 87.33, 103.3, 104.0, 745.1),
+        ),
+        Activation(
+            name="silu",
+            aliases=("swish",),
+            formula="silu(x) = x * sigmoid(x)",
+            derivative="silu'(x) = s * (1 + x * (1 - s)), s = sigmoid(x); silu_backward"
+                       "(grad_output, x) computes grad_output * silu'(x) from x",
+            backward_from="input",
+            torch_name="silu",
+            numpy_expr="x * scipy.special.expit(x)",
+            bounds=_SILU_BOUNDS,
+            probes=(0.0, -1.2784645427610738, 17.33, 24.0, 45.0, -87.33, -103.28, -108.66,
+                    -110.0, -745.13, -751.76, -753.0),
+            kinks="smooth; silu'(0) = 1/2; at -inf the limits -0 and 0 (torch: NaN from "
+                  "-inf * 0)",
+        ),
+        Activation(
+            name="gelu",
+            aliases=(),
+            formula="gelu(x) = x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))",
+            derivative="gelu'(x) = Phi(x) + x * phi(x), phi the standard normal density; "
+                       "gelu_backward(grad_output, x) computes grad_output * gelu'(x) from x",
+            backward_from="input",
+            torch_name="gelu",
+            numpy_expr="x * 0.5 * (1 + scipy.special.erf(x / np.sqrt(2)))",
+            bounds=_GELU_BOUNDS,
+            probes=(0.0, 0.7517915246935645, 5.0, 13.2, 14.5, 37.5, 39.0),
+            default_option="none",
+            kinks="smooth; gelu'(0) = 1/2; at -inf the limits -0 and 0 (torch: NaN from "
+                  "-inf * 0)",
+        ),
+        Activation(
+            name="gelu_tanh",
+            aliases=(),
+            formula="gelu_tanh(x) = gelu(x, approximate='tanh') = 0.5 * x * (1 + "
+                    "tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))",
+            derivative="gelu_tanh'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh(u)**2) sqrt(2/pi) (1 + 3 * 0.044715 "
+                       "x**2), u = sqrt(2/pi) (x + 0.044715 x**3) (torch's gelu_backward with "
+                       "approximate='tanh'), computed from x",
+            backward_from="input",
+            torch_name="gelu",
+            numpy_expr="0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))",
+            bounds=_GELU_TANH_BOUNDS,
+            probes=(0.0, 0.7524614220710163, 5.9, 8.0, 10.8, 10.9, 12.0, 21.55, 21.8),
+            variant_of=("gelu", "approximate", "tanh"),
+            kinks="smooth; derivative 1/2 at 0; at -inf the limits -0 and 0 (torch: NaN from "
+                  "-inf * 0)",
+        ),
+        Activation(
+            name="mish",
+            aliases=(),
+            formula="mish(x) = x * tanh(softplus(x)), softplus(x) = log(1 + exp(x))",
+            derivative="mish'(x) = tanh(sp) + x * sigmoid(x) * sech(sp)**2, sp = softplus(x); "
+                       "mish_backward(grad_output, x) computes grad_output * mish'(x) from x",
+            backward_from="input",
+            torch_name="mish",
+            numpy_expr="x * np.tanh(np.logaddexp(0, x))",
+            bounds=_MISH_BOUNDS,
+            probes=(0.0, -1.1924312145154952, 9.0, 13.0, 22.0, -87.33, -103.28, -108.66,
+                    -110.0, -745.13, -751.76, -753.0),
+            kinks="smooth; mish'(0) = 0.6; at -inf the limits -0 and 0 (torch: NaN from "
+                  "-inf * 0)",
         ),
     )
 }

@@ -172,6 +172,157 @@ def _log_sigmoid_grad(w):
 
 _SELU_SA = float(Fraction(_SELU_S) * Fraction(_SELU_A))  # correctly rounded
 _SP20 = (20.000000002061153, 0.9999999979388464)  # log1p(e^20), sigmoid(20) in float64
+def _limits(w, y, at_pos_inf, at_neg_inf):
+    """y with the limits at +-inf (the formulas give inf * 0 there)."""
+    return np.where(np.isinf(w), np.where(w > 0, at_pos_inf, at_neg_inf), y)
+
+
+def _mp_near(w, fn, center, radius):
+    """fn(x) by mpmath (80 digits) where |w - center| < radius: near a zero of
+    a derivative the closed form cancels even in the wide type."""
+    near = np.abs(w - center) < radius
+    if not near.any():
+        return None, near
+    import mpmath
+    with mpmath.workdps(80):
+        # the inputs are float32 or float64 values, exact as Python floats
+        vals = [fn(mpmath.mpf(float(v))) for v in w[near]]
+    return np.array([float(v) if w.dtype != np.longdouble else np.longdouble(mpmath.nstr(v, 30))
+                     for v in vals], w.dtype), near
+
+
+def _silu(w):
+    return _limits(w, w * _sigmoid(w), w, -_zero(w))
+
+
+def _mp_silu_grad(x):
+    import mpmath
+    s = 1 / (1 + mpmath.exp(-x))
+    return s * (1 + x * (1 - s))
+
+
+def _silu_grad(w):
+    s = _sigmoid(w)
+    d = _limits(w, s * (1 + w * (1 - s)), _one(w), _zero(w))
+    vals, near = _mp_near(w, _mp_silu_grad, -1.2784645427610738, 0.05)
+    if vals is not None:
+        d = d.copy()
+        d[near] = vals
+    return d
+
+
+def _erfc(w):
+    """erfc in float64 (for float32 results; NumPy has no erf)."""
+    from scipy.special import erfc
+    return erfc(w)
+
+
+_INV_SQRT2 = 0.70710678118654752440
+_INV_SQRT2PI = 0.39894228040143267794
+
+
+def _gelu(w):
+    return _limits(w, w * 0.5 * _erfc(-w * _INV_SQRT2), w, -_zero(w))
+
+
+def _gelu_grad(w):
+    phi = np.exp(-0.5 * w * w) * _INV_SQRT2PI
+    return _limits(w, 0.5 * _erfc(-w * _INV_SQRT2) + w * phi, _one(w), _zero(w))
+
+
+def _mp_gelu(x):
+    import mpmath
+    with mpmath.workdps(50):
+        x = mpmath.mpf(x)
+        if abs(x) > 60:  # beyond: x itself, or a result far below the subnormals
+            return x if x > 0 else mpmath.mpf(0)
+        return +(x * mpmath.ncdf(x))
+
+
+def _mp_gelu_grad(x):
+    import mpmath
+    with mpmath.workdps(50):
+        x = mpmath.mpf(x)
+        if abs(x) > 60:
+            return mpmath.mpf(1) if x > 0 else mpmath.mpf(0)
+        return +(mpmath.ncdf(x) + x * mpmath.npdf(x))
+
+
+_GT_K = 0.79788456080286535587989211986876373695  # sqrt(2/pi)
+_GT_C = 0.044715
+
+
+def _gt_wide_consts(w):
+    if w.dtype == np.longdouble:
+        return (np.longdouble("0.79788456080286535587989211986876373695"),
+                np.longdouble("0.044715"))
+    return _GT_K, _GT_C
+
+
+def _mp_gt(x, grad):
+    import mpmath
+    with mpmath.workdps(50):
+        x = mpmath.mpf(x)
+        k, c = mpmath.sqrt(2 / mpmath.pi), mpmath.mpf("0.044715")
+        u = k * (x + c * x**3)
+        s = 1 / (1 + mpmath.exp(-2 * u))  # (1 + tanh u) / 2
+        if not grad:
+            return +(x * s)
+        return +(s + 2 * x * s * (1 - s) * k * (1 + 3 * c * x * x))
+
+
+def _gelu_tanh(w):
+    """x (1 + tanh u) / 2 with (1 + tanh u) / 2 = sigmoid(2u) (no cancellation for
+    x << 0). In long double the rounding of 2u (|2u| up to ~800) would cost the
+    float64 tail an ulp: mpmath there."""
+    k, c = _gt_wide_consts(w)
+    y = _limits(w, w * _sigmoid(2 * k * (w + c * w**3)), w, -_zero(w))
+    if w.dtype == np.longdouble:
+        far = (np.abs(w) > 4) & (np.abs(w) < 30)
+        if far.any():
+            y = y.copy()
+            y[far] = np.array([np.longdouble(__import__("mpmath").nstr(_mp_gt(float(v), False), 25))
+                               for v in w[far]])
+    return y
+
+
+def _gelu_tanh_grad(w):
+    k, c = _gt_wide_consts(w)
+    s = _sigmoid(2 * k * (w + c * w**3))
+    d = _limits(w, s + 2 * w * s * (1 - s) * k * (1 + 3 * c * w * w), _one(w), _zero(w))
+    far = (np.abs(w) > 4) & (np.abs(w) < 30) if w.dtype == np.longdouble else np.zeros(w.shape, bool)
+    near = (np.abs(w + 0.7524614220710163) < 0.05) | far
+    if near.any():
+        import mpmath
+        d = d.copy()
+        d[near] = np.array([np.longdouble(mpmath.nstr(_mp_gt(float(v), True), 25))
+                            if w.dtype == np.longdouble else float(_mp_gt(float(v), True))
+                            for v in w[near]], w.dtype)
+    return d
+
+
+def _softplus_plain(w):
+    return np.maximum(w, 0) + np.log1p(np.exp(-np.abs(w)))
+
+
+def _mish(w):
+    return _limits(w, w * np.tanh(_softplus_plain(w)), w, -_zero(w))
+
+
+def _mp_mish_grad(x):
+    import mpmath
+    t = mpmath.tanh(mpmath.log1p(mpmath.exp(x)))
+    return t + x / (1 + mpmath.exp(-x)) * (1 - t * t)
+
+
+def _mish_grad(w):
+    t = np.tanh(_softplus_plain(w))
+    d = _limits(w, t + w * _sigmoid(w) * (1 - t * t), _one(w), _zero(w))
+    vals, near = _mp_near(w, _mp_mish_grad, -1.1924312145154952, 0.05)
+    if vals is not None:
+        d = d.copy()
+        d[near] = vals
+    return d
 
 
 REFS = {
@@ -212,4 +363,8 @@ REFS = {
                     kinks=((20.0, (1.0, 20.0)) + _SP20, (10.0, (2.0, 20.0), _SP20[0] / 2, _SP20[1])),
                     kink_points=(20.0, 10.0, 5.0 / 0.7)),
     "log_sigmoid": Ref(_log_sigmoid, _log_sigmoid_grad),
+    "silu": Ref(_silu, _silu_grad),
+    "gelu": Ref(_gelu, _gelu_grad, wide64=False, mp_forward=_mp_gelu, mp_grad=_mp_gelu_grad),
+    "gelu_tanh": Ref(_gelu_tanh, _gelu_tanh_grad),
+    "mish": Ref(_mish, _mish_grad),
 }

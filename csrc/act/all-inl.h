@@ -19,3 +19,4 @@ FA_INLINE MT FN(positive)(VT x) { return V(lt)(S(0), x); }
 #include "piecewise-inl.h"
 #include "softmax-inl.h"
 #include "exp_family-inl.h"
+#include "gated-inl.h"
