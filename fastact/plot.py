@@ -119,7 +119,11 @@ def speed_accuracy(report, path, *, cols=None, dpi=100):
     pts = [(v["ns_per_element"], max(v["errors"]["max_ulp_normal"], EXACT_FLOOR))
            for a in acts.values() for v in a["implementations"].values()]
     tx = [p[0] for p in pts if p[0] > 0]
-    ty = [p[1] for p in pts]
+    finite = [p[1] for p in pts if math.isfinite(p[1])]
+    # an infinite error (a peer returning inf or NaN where the result is finite)
+    # is drawn at the top of the panel, labelled "inf"
+    top = max(finite) * 10 if finite else 1e9
+    ty = [min(p[1], top) for p in pts]
     xlim = (min(tx) / 1.6, max(tx) * 1.6)
     ylim = (min(ty) / 2.5, max(ty) * 2.5)
     rows, ncols = _grid(len(acts), cols)
@@ -136,12 +140,14 @@ def speed_accuracy(report, path, *, cols=None, dpi=100):
         for k, (key, v) in enumerate(items):
             t = v["ns_per_element"]
             e = max(v["errors"]["max_ulp_normal"], EXACT_FLOOR)
+            label = key if math.isfinite(e) else key + " (inf)"
+            e = min(e, top)
             ours = key in M.MODES
             ax.scatter([t], [e], s=30 if ours else 22, marker="o" if ours else "s",
                        color="C0" if ours else "C1", zorder=3)
             mark = "!" if v["errors"].get("mismatched_nan") else ""
             # labels alternate above and below, so points at one error stay readable
-            ax.annotate(key + mark, (t, e), textcoords="offset points",
+            ax.annotate(label + mark, (t, e), textcoords="offset points",
                         xytext=(3, 4 if k % 2 == 0 else -10), fontsize=7)
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)

@@ -92,6 +92,19 @@ def test_report_plot_png(tmp_path):
 
 
 @needs_mpl
+def test_speed_accuracy_draws_infinite_errors():
+    # a peer whose error is inf (inf or NaN where the result is finite) is drawn
+    # at the top of its panel; it once made the axis limits infinite and failed
+    report_data = {"size": 10, "dtype": "float32", "activations": {"f": {"implementations": {
+        "accurate": {"ns_per_element": 0.5, "errors": {"max_ulp_normal": 0.5}},
+        "numpy": {"ns_per_element": 2.0, "errors": {"max_ulp_normal": float("inf")}}}}}}
+    import io
+    buf = io.BytesIO()
+    plot.speed_accuracy(report_data, buf)
+    assert buf.getvalue()[:8] == PNG_SIGNATURE
+
+
+@needs_mpl
 def test_speed_accuracy_draws_exact_results():
     # an exact implementation (0 ulp) lands on the floor, not off the log axis
     report_data = {"size": 10, "dtype": "float32", "activations": {"f": {"implementations": {
