@@ -60,6 +60,8 @@ def _as_float(fname, what, a):
         raise TypeError(f"{fname}: {what} must be an array of real numbers, got {type(a).__name__}")
     a = np.asarray(a)
     k = a.dtype.kind
+    if k == "f" and not a.dtype.isnative:  # big-endian data: computed in native order
+        a = a.astype(a.dtype.newbyteorder("="))
     if k == "f" and a.dtype in (_F16, _F32, _F64):
         return a
     if k in "biu":
