@@ -14,7 +14,7 @@ import inspect as _inspect
 import numpy as _np
 
 from . import _axis
-from ._registry import ACTIVATIONS, API_SUFFIX, MODES, PUBLIC
+from ._registry import ACTIVATIONS, API_SUFFIX, MODES, PUBLIC, bounds_text
 
 __version__ = "0.1.0"
 
@@ -40,24 +40,6 @@ def _check_mode(mode):
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     return mode
-
-
-def _bounds_text(act, op):
-    lines = []
-    for mode in MODES:
-        for dtype in ("float32", "float64"):
-            b = act.bounds.get((op, mode, dtype))
-            if b is None:
-                continue
-            fig = []
-            if b.ulp is not None:
-                fig.append(f"max {b.ulp:g} ulp")
-            if b.rel is not None:
-                fig.append(f"max relative error {b.rel:g}")
-            if b.abs is not None:
-                fig.append(f"max absolute error {b.abs:g}")
-            lines.append(f"    {mode}, {dtype}: {', '.join(fig) or 'see note'} -- {b.why}")
-    return "\n".join(lines)
 
 
 _MISSING = object()
@@ -215,7 +197,7 @@ def _make_api(act):
     Derivative: {act.derivative}. {act.kinks}
 
     Measured error bounds:
-{_bounds_text(act, "forward")}
+{bounds_text(act, "forward")}
     """
     backward.__name__ = backward.__qualname__ = fnames["backward"]
     if act.backward_from == "output":
@@ -241,7 +223,7 @@ def _make_api(act):
     ``out`` is a pair of arrays (or Nones).
 {_params_text(act)}
     Measured error bounds of grad_input:
-{_bounds_text(act, "fused")}
+{bounds_text(act, "fused")}
     """
     return forward, backward, fwd_bwd
 

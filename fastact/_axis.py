@@ -41,7 +41,7 @@ try:
 except ImportError:  # NumPy < 1.25
     _AxisError = np.AxisError
 
-from ._registry import MODES
+from ._registry import MODES, bounds_text
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _BLOCK = 1 << 18  # elements per block (1 MB of float32): measured best of 2^13..2^20 at 16M
@@ -224,17 +224,18 @@ def _rowsum(a, axis, accurate):
     (3-5x faster on rows of 64) and gives a row the same result whatever the
     rows around it (unlike a BLAS matrix-vector product). Accurate mode:
     float32 accumulated in float64 (then rounded once), float64 by NumPy's
-    pairwise sum; fast mode: in the array's dtype."""
-    contiguous = axis == a.ndim - 1 and a.flags.c_contiguous
+    pairwise sum; fast mode: in the array's dtype.
+    Any other layout is first copied to rows along a contiguous last axis, so
+    the order of the additions, and the bits, never depend on the layout of
+    the input or of out."""
+    if not (axis == a.ndim - 1 and a.flags.c_contiguous):
+        rows = np.ascontiguousarray(np.moveaxis(a, axis, -1))
+        return np.moveaxis(_rowsum(rows, rows.ndim - 1, accurate), -1, axis)
     if accurate:
         if a.dtype == _F32:
-            if contiguous:
-                return np.einsum("...j->...", a, dtype=_F64).astype(_F32)[..., None]
-            return np.sum(a, axis=axis, keepdims=True, dtype=_F64).astype(_F32)
+            return np.einsum("...j->...", a, dtype=_F64).astype(_F32)[..., None]
         return np.sum(a, axis=axis, keepdims=True)
-    if contiguous:
-        return np.einsum("...j->...", a)[..., None]
-    return np.sum(a, axis=axis, keepdims=True)
+    return np.einsum("...j->...", a)[..., None]
 
 
 def _softmax_core(exp_shifted, x, axis, y, acc):
@@ -288,26 +289,6 @@ def _scratch(ctx, ix):
     return np.empty(ctx.arrays[0][ix].shape, ctx.cdtype)
 
 
-def _bounds_text(act, op):
-    """The registry's measured bounds of op, one line per mode and dtype (the
-    format of fastact/__init__.py's element-wise docstrings)."""
-    lines = []
-    for mode in MODES:
-        for dtype in ("float32", "float64"):
-            b = act.bounds.get((op, mode, dtype))
-            if b is None:
-                continue
-            fig = []
-            if b.ulp is not None:
-                fig.append(f"max {b.ulp:g} ulp")
-            if b.rel is not None:
-                fig.append(f"max relative error {b.rel:g}")
-            if b.abs is not None:
-                fig.append(f"max absolute error {b.abs:g}")
-            lines.append(f"    {mode}, {dtype}: {', '.join(fig)} -- {b.why}")
-    return "\n".join(lines)
-
-
 def _docs(act, fnames):
     name = act.name
     common = """``axis``: any axis of x (negative counts from the end; a 0-d x is one
@@ -329,7 +310,7 @@ def _docs(act, fnames):
     Derivative: {act.derivative}.
 
     Measured error bounds:
-{_bounds_text(act, "forward")}
+{bounds_text(act, "forward")}
     """
     bwd = f"""Gradient of {name} from its cached output, along axis.
 
@@ -349,7 +330,7 @@ def _docs(act, fnames):
     row's largest term (softmax: max |y g|, |y sum(g y)|; log_softmax: max |g|,
     |exp(y) sum(g)|), where the gradient itself may cancel to 0 (ulp: ulps of
     that term; absolute: a fraction of it):
-{_bounds_text(act, "fused")}
+{bounds_text(act, "fused")}
     """
     return fwd, bwd, fused
 

@@ -307,8 +307,11 @@ FA_INLINE void FN(softplus_acc)(VT x, VT g, const VT *p, VT *y, VT *gx, int fwd,
     FN(sp_input) in = FN(softplus_input)(xc, p);
     FN(sp_parts) s = FN(softplus_core)(in.uh, in.ul);
     if (fwd) {
-        VT q = V(mul)(s.yh, in.rb);
-        VT r = V(add)(FN(ef_residual)(s.yh, q, in.beta), s.yl);
+        /* the lanes that return x divide a zero: softplus_1(u) / beta of a huge u
+         * could overflow there (u = 0.9 x, times 1/0.9 > 1) and flag it */
+        VT yh = V(select)(in.take_x, S(0), s.yh), yl = V(select)(in.take_x, S(0), s.yl);
+        VT q = V(mul)(yh, in.rb);
+        VT r = V(add)(FN(ef_residual)(yh, q, in.beta), yl);
         *y = FN(nan_through)(x, V(select)(in.take_x, xc, V(fma)(r, in.rb, q)));
     }
     if (bwd) {
