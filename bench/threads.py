@@ -12,8 +12,11 @@ at a barrier, timed until both finish); the speedup is t1 / t2. With the GIL
 released and 2 cores, the speedup approaches 2 where the work is compute-bound
 and stays lower where it is limited by memory bandwidth: np.copyto of the same
 bytes is shown as that limit. A speedup near 1 would mean the calls serialise
-on the GIL. Because a busy machine also holds the speedup down, each row also
-shows a direct GIL probe: a pure-Python thread counts while the main thread
+on the GIL. Two control rows show what the machine gives: np.sin (NumPy's own
+loop, which releases the GIL) and the builtin sum over a range (C code that
+holds it).
+Because a busy machine also holds the speedup down, each row also shows a
+direct GIL probe: a pure-Python thread counts while the main thread
 runs the 1-thread pass, and "GIL free" is its count rate then over its rate
 while the main thread sleeps for the same time (near 1: the call released the
 GIL; near 0: the counting thread was locked out). Softmax-like axis functions
@@ -66,32 +69,41 @@ def run_threads(nthreads, chunk_jobs):
 
 
 def gil_probe(jobs, repeat=3):
-    """Count rate of a pure-Python thread while `jobs` run in this thread, over
-    its rate while this thread sleeps as long: ~1 if the jobs release the GIL."""
-    def counting(run):
-        count = [0]
+    """How freely a pure-Python thread runs while `jobs` run in this thread:
+    its ticks inside the call's time window, over its ticks in an equal window
+    while this thread sleeps. ~1: the call released the GIL (and a core was
+    free); ~0: the ticking thread was locked out for the whole call."""
+    def ticks_during(run):
+        stamps = []
         stop = threading.Event()
 
-        def counter():
-            c = 0
+        def ticker():
             while not stop.is_set():
-                c += 1
-            count[0] = c
+                stamps.append(time.perf_counter())
 
-        th = threading.Thread(target=counter)
+        th = threading.Thread(target=ticker)
         th.start()
+        time.sleep(0.002)  # the ticker is running before the window opens
         t0 = time.perf_counter()
         run()
-        dt = time.perf_counter() - t0
+        t1 = time.perf_counter()
         stop.set()
         th.join()
-        return count[0] / dt, dt
+        return sum(t0 <= s <= t1 for s in stamps), t1 - t0
 
-    rates = []
-    for _ in range(repeat):
-        busy, dt = counting(lambda: [job() for job in jobs])
-        idle, _ = counting(lambda: time.sleep(dt))
-        rates.append(busy / idle)
+    # a short switch interval: the ticker hands the GIL back within 0.1 ms when
+    # the main thread asks for it at the window's edges (the default 5 ms would
+    # let it tick inside the window even around a call that holds the GIL)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+    try:
+        rates = []
+        for _ in range(repeat):
+            busy, dt = ticks_during(lambda: [job() for job in jobs])
+            idle, _ = ticks_during(lambda: time.sleep(dt))
+            rates.append(busy / max(idle, 1))
+    finally:
+        sys.setswitchinterval(interval)
     return statistics.median(rates)
 
 
@@ -112,7 +124,9 @@ def measure(call, arrays, outs, chunks, repeat):
     run_threads(1, one)  # warm: pages touched, code loaded
     t1 = statistics.median(run_threads(1, one) for _ in range(repeat))
     t2 = statistics.median(run_threads(2, one) for _ in range(repeat))
-    return t1, t2, gil_probe(one)
+    # the probe makes one call over the whole array: between chunked calls the
+    # interpreter would hand the GIL over anyway, even to a call that holds it
+    return t1, t2, gil_probe(chunked(call, arrays, outs, 1))
 
 
 def cases(names, n, dtype, rng):
@@ -140,8 +154,14 @@ def cases(names, n, dtype, rng):
             out.append((f"{name} fused {mode}",
                         lambda x, g, o, fb=fb, mode=mode, ps=ps: fb(x, g, *ps, out=o, mode=mode),
                         [x, g], 2))
+    # controls: what the machine gives two threads (np.sin, NumPy's own loop,
+    # releases the GIL) and what a call holding the GIL looks like (the builtin
+    # sum over a range of a quarter of the chunk's length: C code under the GIL)
     x = rng.standard_normal(n).astype(dtype)
     out.append(("np.copyto (memory limit)", lambda x, o: np.copyto(o[0], x), [x], 1))
+    out.append(("np.sin (control: releases the GIL)", lambda x, o: np.sin(x, out=o[0]), [x], 1))
+    out.append(("sum(range(n/4)) (control: holds it)", lambda x, o: sum(range(x.size // 4)),
+                [x], 1))
     return out
 
 
