@@ -104,6 +104,25 @@ def _binder(fname, nlead, params):
     return bind, names
 
 
+def _no_loop(fname, exc, operands):
+    """NumPy's "not supported for the input types" TypeError, reworded to name
+    the dtypes that have no loop (the fallback's message does the same)."""
+    kinds = ", ".join(type(a).__name__ if isinstance(a, (int, float, bool)) else
+                      str(getattr(a, "dtype", None) or _np.asarray(a).dtype) for a in operands)
+    return TypeError(f"{fname}: no float16/float32/float64 loop for inputs of dtype ({kinds}); "
+                     "object, complex, string, datetime and other non-real inputs are not "
+                     f"supported ({exc})")
+
+
+def _call(ufunc, fname, operands, kwargs):
+    try:
+        return ufunc(*operands, **kwargs)
+    except TypeError as exc:
+        if "not supported for the input types" not in str(exc):
+            raise
+        raise _no_loop(fname, exc, operands) from None
+
+
 def _signature(lead, params, out_default, options, mode):
     P = _inspect.Parameter
     ps = [P(n, P.POSITIONAL_OR_KEYWORD) for n in lead]
@@ -160,20 +179,23 @@ def _make_api(act):
         vals, out, kwargs = fwd_bind((x,), args, kwargs)
         if out is not _MISSING:
             kwargs["out"] = out
-        return _impl.get_ufunc(r, "forward", _check_mode(mode))(x, *vals, **kwargs)
+        return _call(_impl.get_ufunc(r, "forward", _check_mode(mode)), fnames["forward"],
+                     (x, *vals), kwargs)
 
     def backward(grad_output, z, *args, **kwargs):
         r = row(kwargs, fnames["backward"])
         vals, out, kwargs = bwd_bind((z, grad_output), args, kwargs)
         if out is not _MISSING:
             kwargs["out"] = out
-        return _impl.get_ufunc(r, "backward", "accurate")(grad_output, z, *vals, **kwargs)
+        return _call(_impl.get_ufunc(r, "backward", "accurate"), fnames["backward"],
+                     (grad_output, z, *vals), kwargs)
 
     def fwd_bwd(x, grad_output, *args, mode="accurate", **kwargs):
         r = row(kwargs, fnames["fused"])
         vals, out, kwargs = fb_bind((x, grad_output), args, kwargs)
         kwargs["out"] = (None, None) if out is _MISSING else out
-        return _impl.get_ufunc(r, "fused", _check_mode(mode))(x, grad_output, *vals, **kwargs)
+        return _call(_impl.get_ufunc(r, "fused", _check_mode(mode)), fnames["fused"],
+                     (x, grad_output, *vals), kwargs)
 
     zname = "output" if act.backward_from == "output" else "x"
     forward.__signature__ = _signature(["x"], act.params, None, opts, True)

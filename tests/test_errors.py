@@ -138,6 +138,19 @@ def test_unsupported_input_types_raise_type_error(row, kind_, mode):
         assert untouched(*outs), f"{row} {label}: out written before the {kind_} TypeError"
 
 
+@pytest.mark.parametrize("row", [r for r in ROWS if kind(r) == "elementwise"])
+def test_unsupported_dtype_is_named(row, backend):
+    """The TypeError names the dtype that has no loop, on both backends (the
+    compiled ufuncs' own message names none: the public functions reword it)."""
+    (f, fx), _, _ = (function(row, op) for op in REG.OPS)
+    for bad, names in ((np.array([1 + 2j]), ("complex128",)),
+                       (np.array(["a"]), ("<U1", "str")),
+                       (np.array(["2020-01-01"], "datetime64[D]"), ("datetime64",))):
+        with pytest.raises(TypeError) as info:
+            f(bad, *default_params(row), **fx)
+        assert_names(info, *names, what=f"{row} on {backend}")
+
+
 @pytest.mark.parametrize("row", ROWS)
 def test_ragged_lists_raise_value_error(row, mode):
     for label, call, nout in calls(row, mode):
