@@ -53,6 +53,28 @@ FA_INLINE VT FN(prod_err)(VT a, VT b, VT p) { return V(sub)(S(0), FN(residual)(p
 
 FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
 
+#ifndef FA_GATED_BODIES
+/* The accurate bodies of a gated activation from its pieces: FN(pre_core)(x)
+ * computes the shared parts once, FN(pre_y) the output and FN(pre_d) f'(x)
+ * (NaN lanes restored); the backward and fused passes are g * f'(x). */
+#define FA_GATED_BODIES(name, pre)                                                         \
+    FA_INLINE VT FN(name##_fwd_acc)(VT x, const VT *p) {                                   \
+        FN(pre##_parts) s = FN(pre##_core)(x);                                             \
+        (void)p;                                                                           \
+        return FN(pre##_y)(x, &s);                                                         \
+    }                                                                                      \
+    FA_INLINE void FN(name##_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {          \
+        FN(pre##_parts) s = FN(pre##_core)(x);                                             \
+        (void)p;                                                                           \
+        *y = FN(pre##_y)(x, &s);                                                           \
+        *gx = V(mul)(g, FN(pre##_d)(x, &s));                                               \
+    }                                                                                      \
+    FA_INLINE VT FN(name##_bwd)(VT g, VT x, const VT *p) {                                 \
+        FN(pre##_parts) s = FN(pre##_core)(x);                                             \
+        (void)p;                                                                           \
+        return V(mul)(g, FN(pre##_d)(x, &s));                                              \
+    }
+#endif
 #include "../math/erf-inl.h"
 
 /* 2^b exp(-a) as a pair (math/exp-inl.h's accurate form), b a float
@@ -104,11 +126,6 @@ FA_INLINE VT FN(silu_y)(VT x, const FN(silu_parts) *s) {
     return FN(nan_through)(x, V(select)(FN(silu_keep)(s), y, x));
 }
 
-FA_INLINE VT FN(silu_fwd_acc)(VT x, const VT *p) {
-    FN(silu_parts) s = FN(silu_core)(x);
-    (void)p;
-    return FN(silu_y)(x, &s);
-}
 
 FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
     VT eh = V(mul)(s->Eh, S(C(FA_GATE_IB))), el = V(mul)(s->El, S(C(FA_GATE_IB)));
@@ -146,18 +163,11 @@ FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
     return V(mul)(FN(div_pair_by_square)(nh, nl, s->dh, s->dl), s->sc);
 }
 
-FA_INLINE void FN(silu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(silu_parts) s = FN(silu_core)(x);
-    (void)p;
-    *y = FN(silu_y)(x, &s);
-    *gx = V(mul)(g, FN(nan_through)(x, V(select)(FN(silu_keep)(&s), FN(silu_grad)(&s), S(1))));
+FA_INLINE VT FN(silu_d)(VT x, const FN(silu_parts) *s) {
+    return FN(nan_through)(x, V(select)(FN(silu_keep)(s), FN(silu_grad)(s), S(1)));
 }
 
-FA_INLINE VT FN(silu_bwd)(VT g, VT x, const VT *p) {
-    FN(silu_parts) s = FN(silu_core)(x);
-    (void)p;
-    return V(mul)(g, FN(nan_through)(x, V(select)(FN(silu_keep)(&s), FN(silu_grad)(&s), S(1))));
-}
+FA_GATED_BODIES(silu, silu)
 
 /* Fast silu: one rounded exp (degree 5, exponent raised by 2^FA_GATE_FB so the
  * tail stays normal), 1/(1 + e) by the estimate and Newton steps. */
@@ -270,30 +280,10 @@ FA_INLINE VT FN(gelu_d)(VT x, const FN(gelu_parts) *s) {
     return FN(nan_through)(x, FN(gelu_side)(s, gh, gl, S(1), S(1)));
 }
 
-FA_INLINE VT FN(gelu_fwd_acc)(VT x, const VT *p) {
-    FN(gelu_parts) s = FN(gelu_core)(x);
-    (void)p;
-    return FN(gelu_y)(x, &s);
-}
-
-FA_INLINE void FN(gelu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(gelu_parts) s = FN(gelu_core)(x);
-    (void)p;
-    *y = FN(gelu_y)(x, &s);
-    *gx = V(mul)(g, FN(gelu_d)(x, &s));
-}
-
-FA_INLINE VT FN(gelu_bwd)(VT g, VT x, const VT *p) {
-    FN(gelu_parts) s = FN(gelu_core)(x);
-    (void)p;
-    return V(mul)(g, FN(gelu_d)(x, &s));
-}
+FA_GATED_BODIES(gelu, gelu)
 
 /* fast mode: to be replaced by a cheaper body */
-FA_INLINE VT FN(gelu_fwd_fast)(VT x, const VT *p) { return FN(gelu_fwd_acc)(x, p); }
-FA_INLINE void FN(gelu_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(gelu_fused_acc)(x, g, p, y, gx);
-}
+FA_NO_FAST_MODE(gelu) /* fast mode: the accurate body, for now (registry) */
 
 /* ---- gelu_tanh (approximate="tanh"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) ----
  * = x sigmoid(z), z = A x + B x^3 (A = 2 sqrt(2/pi), B = 0.044715 A): silu's
@@ -427,29 +417,9 @@ FA_INLINE VT FN(gelut_d)(VT x, const FN(gelut_parts) *s) {
     return FN(nan_through)(x, V(select)(FN(gelut_keep)(s), d, S(1)));
 }
 
-FA_INLINE VT FN(gelu_tanh_fwd_acc)(VT x, const VT *p) {
-    FN(gelut_parts) s = FN(gelut_core)(x);
-    (void)p;
-    return FN(gelut_y)(x, &s);
-}
+FA_GATED_BODIES(gelu_tanh, gelut)
 
-FA_INLINE void FN(gelu_tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(gelut_parts) s = FN(gelut_core)(x);
-    (void)p;
-    *y = FN(gelut_y)(x, &s);
-    *gx = V(mul)(g, FN(gelut_d)(x, &s));
-}
-
-FA_INLINE VT FN(gelu_tanh_bwd)(VT g, VT x, const VT *p) {
-    FN(gelut_parts) s = FN(gelut_core)(x);
-    (void)p;
-    return V(mul)(g, FN(gelut_d)(x, &s));
-}
-
-FA_INLINE VT FN(gelu_tanh_fwd_fast)(VT x, const VT *p) { return FN(gelu_tanh_fwd_acc)(x, p); }
-FA_INLINE void FN(gelu_tanh_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(gelu_tanh_fused_acc)(x, g, p, y, gx);
-}
+FA_NO_FAST_MODE(gelu_tanh) /* fast mode: the accurate body, for now (registry) */
 
 /* ---- mish: x tanh(softplus(x)) ----
  * With e = exp(-|x|), tanh(softplus(x)) = N / D:
@@ -579,26 +549,6 @@ FA_INLINE VT FN(mish_d)(VT x, const FN(mish_parts) *s) {
     return FN(nan_through)(x, V(select)(FN(mish_keep)(s), d, S(1)));
 }
 
-FA_INLINE VT FN(mish_fwd_acc)(VT x, const VT *p) {
-    FN(mish_parts) s = FN(mish_core)(x);
-    (void)p;
-    return FN(mish_y)(x, &s);
-}
+FA_GATED_BODIES(mish, mish)
 
-FA_INLINE void FN(mish_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(mish_parts) s = FN(mish_core)(x);
-    (void)p;
-    *y = FN(mish_y)(x, &s);
-    *gx = V(mul)(g, FN(mish_d)(x, &s));
-}
-
-FA_INLINE VT FN(mish_bwd)(VT g, VT x, const VT *p) {
-    FN(mish_parts) s = FN(mish_core)(x);
-    (void)p;
-    return V(mul)(g, FN(mish_d)(x, &s));
-}
-
-FA_INLINE VT FN(mish_fwd_fast)(VT x, const VT *p) { return FN(mish_fwd_acc)(x, p); }
-FA_INLINE void FN(mish_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(mish_fused_acc)(x, g, p, y, gx);
-}
+FA_NO_FAST_MODE(mish) /* fast mode: the accurate body, for now (registry) */
