@@ -33,17 +33,41 @@ TARGET_FLAGS = "; ".join(f"{name}: {' '.join(flags) or '(baseline)'}" for name, 
 HEADERS = sorted(glob.glob("csrc/**/*.h", recursive=True)) + ["csrc/activations.def"]
 # Extra flags for instrumented builds (tools/sanitize.sh), applied to every object.
 EXTRA_FLAGS = shlex.split(os.environ.get("FASTACT_EXTRA_CFLAGS", ""))
+# GCC schedules instructions before register allocation only when asked: the kernels
+# (csrc/kernels-inl.h runs two vectors per iteration) need it to interleave two
+# dependency chains. Used where the compiler accepts them (GCC; clang has its own
+# scheduler and would warn). Scheduling never changes an operation, only its order.
+SCHED_FLAGS = ["-fschedule-insns", "-fsched-pressure"]
 
 
 class BuildExt(build_ext):
     """Compiles each ISA target with its own flags and links the objects in."""
 
+    def accepts(self, flags):
+        """Whether the compiler takes these flags without a word (no error, no warning)."""
+        import subprocess
+        import tempfile
+        cc = self.compiler.compiler_so if hasattr(self.compiler, "compiler_so") else None
+        if not cc:
+            return False
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "t.c")
+            with open(src, "w") as f:
+                f.write("int main(void) { return 0; }\n")
+            r = subprocess.run(cc[:1] + flags + ["-Werror", "-c", src, "-o", os.path.join(d, "t.o")],
+                               capture_output=True, text=True)
+            return r.returncode == 0 and not r.stderr.strip()
+
     def build_extension(self, ext):
         objects = []
+        sched = SCHED_FLAGS if self.accepts(SCHED_FLAGS) else []
+        if sched:  # show_config reports them with the per-target flags
+            ext.define_macros = [(k, f'"{TARGET_FLAGS}; all targets: {" ".join(sched)}"')
+                                 if k == "FA_TARGET_FLAGS" else (k, v) for k, v in ext.define_macros]
         for name, flags in TARGETS.items():
             objects += self.compiler.compile(
                 [f"csrc/targets/{name}.c"], output_dir=self.build_temp, include_dirs=["csrc"],
-                extra_postargs=COMMON_FLAGS + flags + EXTRA_FLAGS, depends=HEADERS)
+                extra_postargs=COMMON_FLAGS + sched + flags + EXTRA_FLAGS, depends=HEADERS)
         ext.extra_objects = objects
         super().build_extension(ext)
 

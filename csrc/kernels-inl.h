@@ -22,6 +22,11 @@
 
 /* Drivers: whole vectors, then the tail through the same code with masked or
  * buffered loads and stores, so every element is computed the same way.
+ * With parameters read once, the body runs on two independent vectors per
+ * iteration: the kernels are long dependency chains, and two of them side by
+ * side (interleaved by the compiler's scheduler, see setup.py) keep the FMA
+ * units busier than one (measured on Zen 3 / AVX2: 10-35% fewer cycles for the
+ * transcendental kernels). Same operations per element, so the same bits.
  * NI data inputs, then NP parameters (PER 0: one value each, broadcast once
  * before the loop; PER 1: one per element), then the outputs. NP and PER are
  * constants, so the parameter loops unroll and the vectors stay in registers. */
@@ -40,6 +45,12 @@
         ST *y = (ST *)a[1 + (NP)];                                                         \
         ptrdiff_t i = 0;                                                                   \
         FA_PARAMS_ONCE(1, NP, PER)                                                         \
+        if (!(PER))                                                                        \
+            for (; i + 2 * NL <= n; i += 2 * NL) {                                         \
+                VT y0 = FN(f)(V(loadu)(x + i), p), y1 = FN(f)(V(loadu)(x + i + NL), p);    \
+                V(storeu)(y + i, y0);                                                      \
+                V(storeu)(y + i + NL, y1);                                                 \
+            }                                                                              \
         for (; i + NL <= n; i += NL) {                                                     \
             FA_PARAMS_AT(1, NP, PER, i, V(loadu))                                          \
             V(storeu)(y + i, FN(f)(V(loadu)(x + i), p));                                   \
@@ -55,6 +66,13 @@
         ST *gx = (ST *)a[2 + (NP)];                                                        \
         ptrdiff_t i = 0;                                                                   \
         FA_PARAMS_ONCE(2, NP, PER)                                                         \
+        if (!(PER))                                                                        \
+            for (; i + 2 * NL <= n; i += 2 * NL) {                                         \
+                VT r0 = FN(f)(V(loadu)(g + i), V(loadu)(z + i), p);                        \
+                VT r1 = FN(f)(V(loadu)(g + i + NL), V(loadu)(z + i + NL), p);              \
+                V(storeu)(gx + i, r0);                                                     \
+                V(storeu)(gx + i + NL, r1);                                                \
+            }                                                                              \
         for (; i + NL <= n; i += NL) {                                                     \
             FA_PARAMS_AT(2, NP, PER, i, V(loadu))                                          \
             V(storeu)(gx + i, FN(f)(V(loadu)(g + i), V(loadu)(z + i), p));                 \
@@ -73,6 +91,16 @@
         VT vy, vg;                                                                         \
         ptrdiff_t i = 0;                                                                   \
         FA_PARAMS_ONCE(2, NP, PER)                                                         \
+        if (!(PER))                                                                        \
+            for (; i + 2 * NL <= n; i += 2 * NL) {                                         \
+                VT vy1, vg1;                                                               \
+                FN(f)(V(loadu)(x + i), V(loadu)(g + i), p, &vy, &vg);                      \
+                FN(f)(V(loadu)(x + i + NL), V(loadu)(g + i + NL), p, &vy1, &vg1);          \
+                V(storeu)(y + i, vy);                                                      \
+                V(storeu)(gx + i, vg);                                                     \
+                V(storeu)(y + i + NL, vy1);                                                \
+                V(storeu)(gx + i + NL, vg1);                                               \
+            }                                                                              \
         for (; i + NL <= n; i += NL) {                                                     \
             FA_PARAMS_AT(2, NP, PER, i, V(loadu))                                          \
             FN(f)(V(loadu)(x + i), V(loadu)(g + i), p, &vy, &vg);                          \
