@@ -206,7 +206,8 @@ def run(args):
     rows_of = {}
     for dtype in dtypes:
         x_all, g_all = M.timing_inputs(max(sizes), dtype)
-        out_all = {k: np.empty_like(x_all) for k in ("y", "gx", "z")}
+        out_all = {k: M.placed_empty(x_all.size, dtype, slot)
+                   for slot, k in enumerate(("y", "gx", "z"), start=2)}
         for size in sizes:
             for nthreads in threads:
                 M.set_peer_threads(peers, nthreads)

@@ -120,7 +120,7 @@ def measure(args):
     x_flat, _ = M.timing_inputs(size, dtype)
     arrays = {}
     progress.show("timing np.copyto")
-    y_flat = np.empty_like(x_flat)
+    y_flat = M.placed_empty(x_flat.size, dtype, 2)
     copy_ns = M.time_call(lambda: np.copyto(y_flat, x_flat),
                           min_time=min_time).ns_per(size)
     progress.step("timing np.copyto")
@@ -129,7 +129,7 @@ def measure(args):
             shape = M.shaped(act, size)
             if shape not in arrays:
                 n = int(np.prod(shape))
-                arrays[shape] = (x_flat[:n].reshape(shape), np.empty(shape, dtype))
+                arrays[shape] = (x_flat[:n].reshape(shape), y_flat[:n].reshape(shape))
             x, y = arrays[shape]
             for impl in impls[act.name].values():
                 text = f"timing {act.name}: {impl.key}"

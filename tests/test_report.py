@@ -359,3 +359,17 @@ def test_compare_reports_only_changes_beyond_noise():
     faster, slower, *_ = compare.compare(a, b, relative_to_copy=True)
     assert [k[5] for _, k, *_ in faster] == ["np.copyto"]
     assert [k[5] for _, k, *_ in slower][:1] == ["slower"]
+
+
+def test_timed_arrays_sit_apart_in_their_pages():
+    """bench/ and the report time on arrays placed at distinct offsets mod 4 KiB
+    (fastact._measure.placed_empty): two arrays at nearly the same offset alias
+    in the load/store unit and made np.copyto, the memory-limit reference, 10x slower."""
+    from fastact import _measure as M
+    x, g = M.timing_inputs(1000, np.float32)
+    outs = [M.placed_empty(1000, np.float32, slot) for slot in (2, 3, 4)]
+    offsets = [a.ctypes.data % 4096 for a in (x, g, *outs)]
+    assert offsets == [slot * 576 % 4096 for slot in range(5)]
+    gaps = [(a - b) % 4096 for a in offsets for b in offsets if a != b]
+    assert min(gaps) >= 512, offsets
+    assert x.dtype == np.float32 and x.shape == (1000,) and np.isfinite(x).all() and x.std() > 1
