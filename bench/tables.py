@@ -105,14 +105,65 @@ def tables(data, sizes=None):
     return "\n".join(out)
 
 
+def _ratio(a, b):
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def summary(data, sizes=None):
+    """One row per function and op: fastact (accurate, fast) against torch and
+    the best NumPy/SciPy expression (numexpr not counted: not NumPy), as ratios
+    peer / fastact accurate (above 1: fastact faster), and fastact accurate over
+    np.copyto of the same bytes (one array for forward and backward, two for
+    fused), per size; one thread, the active ISA."""
+    res = data["results"]
+    active = data["params"].get("active_isa") or data["machine"]["fastact"].get("isa")
+    sizes = _pick_sizes(data, sizes)
+    out = []
+    for dtype in data["params"]["dtypes"]:
+        rows = [r for r in res if r["dtype"] == dtype and r.get("threads", 1) == 1]
+        for size in sizes:
+            at = [r for r in rows if r["size"] == size]
+            if not at:
+                continue
+            copy = {r["op"]: r["ns_per_element"] for r in at if r["op"] in ("copy", "copy2")}
+            out.append(f"\n**{dtype}, {size:,} elements** (ns/element, median, one thread, "
+                       f"fastact on {active}; np.copyto {fmt(copy.get('copy', 0))}, "
+                       f"of two arrays {fmt(copy.get('copy2', 0))})\n")
+            out.append("| function | op | accurate | fast | torch | NumPy/SciPy | torch / acc "
+                       "| NumPy / acc | acc / copyto |")
+            out.append("|---|---|---|---|---|---|---|---|---|")
+            for fn in data["params"]["functions"]:
+                for op in ("forward", "backward", "fused"):
+                    mine = [r for r in at if r["function"] == fn and r["op"] == op]
+                    fa = {r["mode"] or "accurate": r["ns_per_element"] for r in mine
+                          if r["impl"] == "fastact" and r["isa"] in (None, active)}
+                    if not fa:
+                        continue
+                    acc = fa.get("accurate")
+                    fast = fa.get("fast") if fa.get("fast") != acc else None
+                    torch = min((r["ns_per_element"] for r in mine if r["impl"] == "torch"),
+                                default=None)
+                    npy = min((r["ns_per_element"] for r in mine
+                               if r["impl"] not in ("fastact", "torch", "numexpr")), default=None)
+                    ref = copy.get("copy2" if op == "fused" else "copy")
+                    cells = [fmt(acc) if acc else "-", fmt(fast) if fast else "-",
+                             fmt(torch) if torch else "-", fmt(npy) if npy else "-",
+                             _ratio(torch, acc), _ratio(npy, acc), _ratio(acc, ref)]
+                    out.append(f"| {fn} | {op} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("path", help="a bench.py --json file")
     p.add_argument("--sizes", type=int, nargs="+", help="columns (default 65,536 and 16,777,216)")
+    p.add_argument("--summary", action="store_true",
+                   help="one row per function and op, with the ratios to torch, NumPy and "
+                        "np.copyto (the README's table of the whole family)")
     args = p.parse_args(argv)
     with open(args.path) as f:
         data = json.load(f)
-    print(tables(data, args.sizes))
+    print(summary(data, args.sizes) if args.summary else tables(data, args.sizes))
     return 0
 
 
