@@ -72,33 +72,32 @@ FA_INLINE ST FN(rows_two_sum)(ST a, ST b, ST *lo) {
 
 FA_INLINE int FN(rows_finite)(ST v) { return v <= C(FA_MAXF) && v >= -C(FA_MAXF); }
 
-/* The total of the lanes of two accumulators (a first, then b), in a fixed
- * order, as a pair hi + *lo (*lo = 0 in plain mode, or when hi is not finite:
- * an inf stays an inf, not the NaN its TwoSum error would be). */
+/* The total of two accumulators as a pair hi + *lo: the vectors added (TwoSum),
+ * then the lanes halved in a fixed tree (*lo = 0 in plain mode, or when hi is
+ * not finite: an inf stays an inf, not the NaN its TwoSum error would be). */
 FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
-    ST s[2 * NL], c[2 * NL];
-    V(storeu)(s, a.s);
-    V(storeu)(s + NL, b.s);
-    ST h = s[0], l = 0;
-    if (comp) {
-        V(storeu)(c, a.c);
-        V(storeu)(c + NL, b.c);
-        l = c[0];
-        for (int k = 1; k < 2 * NL; ++k) {
-            ST e;
-            h = FN(rows_two_sum)(h, s[k], &e);
-            l += e + c[k];
-        }
-        if (!FN(rows_finite)(h)) {
-            *lo = 0;
-            return h;
-        }
-        h = FN(rows_two_sum)(h, l, lo);
-        return h;
+    ST s[NL], c[NL];
+    if (!comp) {
+        V(storeu)(s, V(add)(a.s, b.s));
+        for (int w = NL / 2; w >= 1; w /= 2)
+            for (int k = 0; k < w; ++k) s[k] += s[k + w];
+        *lo = 0;
+        return s[0];
     }
-    for (int k = 1; k < 2 * NL; ++k) h += s[k];
-    *lo = 0;
-    return h;
+    VT e, v = FN(two_sum)(a.s, b.s, &e);
+    V(storeu)(s, v);
+    V(storeu)(c, V(add)(V(add)(a.c, b.c), e));
+    for (int w = NL / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; ++k) {
+            ST err;
+            s[k] = FN(rows_two_sum)(s[k], s[k + w], &err);
+            c[k] += c[k + w] + err;
+        }
+    if (!FN(rows_finite)(s[0])) {
+        *lo = 0;
+        return s[0];
+    }
+    return FN(rows_two_sum)(s[0], c[0], lo);
 }
 
 /* The first cnt (< NL) values at p, the other lanes fill. */
@@ -111,9 +110,9 @@ FA_INLINE VT FN(rows_pad)(const ST *p, ptrdiff_t cnt, ST fill) {
 FA_INLINE ST FN(rows_hmax)(VT v, int min) {
     ST b[NL];
     V(storeu)(b, v);
-    ST m = b[0];
-    for (int k = 1; k < NL; ++k) m = (min ? b[k] < m : b[k] > m) ? b[k] : m;
-    return m;
+    for (int w = NL / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; ++k) b[k] = (min ? b[k + w] < b[k] : b[k + w] > b[k]) ? b[k + w] : b[k];
+    return b[0];
 }
 
 FA_INLINE void FN(rows_fill)(ST *y, ptrdiff_t n, ST v) {
@@ -121,21 +120,18 @@ FA_INLINE void FN(rows_fill)(ST *y, ptrdiff_t n, ST v) {
 }
 
 /* P1: max and min of x (two vector chains each); returns 1 for a row that is
- * all NaN by torch's rule (a NaN, a +inf, or max = -inf). With g: also the
- * sum of g (log_softmax fused), as a pair. */
+ * all NaN by torch's rule (a NaN, a +inf, or max = -inf): a NaN lane is taken as
+ * +inf (never compared). With g: also the sum of g, as a pair. */
 FA_INLINE int FN(rows_maxmin)(const ST *x, ptrdiff_t n, ST *mx, ST *mn, const ST *g, int comp,
                               ST *sg, ST *sgl) {
-    VT ninf = S(-INFINITY), pinf = S(INFINITY);
-    VT max0 = ninf, max1 = ninf, min0 = pinf, min1 = pinf, zero = S(0);
-    MT bad = V(lt)(zero, zero);
+    VT ninf = S(-INFINITY), pinf = S(INFINITY), zero = S(0);
+    VT max0 = ninf, max1 = ninf, min0 = pinf, min1 = pinf;
     FN(racc) a0 = {zero, zero}, a1 = {zero, zero};
     ptrdiff_t i = 0;
     for (; i + 2 * NL <= n; i += 2 * NL) {
         VT u = V(loadu)(x + i), w = V(loadu)(x + i + NL);
-        MT nu = V(isnan)(u), nw = V(isnan)(w);
-        bad = FA_ROWS_MOR(bad, FA_ROWS_MOR(nu, nw));
-        u = V(select)(nu, zero, u);
-        w = V(select)(nw, zero, w);
+        u = V(select)(V(isnan)(u), pinf, u);
+        w = V(select)(V(isnan)(w), pinf, w);
         max0 = V(max)(max0, u);
         max1 = V(max)(max1, w);
         min0 = V(min)(min0, u);
@@ -148,9 +144,7 @@ FA_INLINE int FN(rows_maxmin)(const ST *x, ptrdiff_t n, ST *mx, ST *mn, const ST
     for (; i < n; i += NL) {
         ptrdiff_t cnt = n - i < NL ? n - i : NL;
         VT u = cnt == NL ? V(loadu)(x + i) : FN(rows_pad)(x + i, cnt, x[0]);
-        MT nu = V(isnan)(u);
-        bad = FA_ROWS_MOR(bad, nu);
-        u = V(select)(nu, zero, u);
+        u = V(select)(V(isnan)(u), pinf, u);
         max0 = V(max)(max0, u);
         min0 = V(min)(min0, u);
         if (g) FN(racc_add)(&a0, V(load_tail)(g + i, cnt), comp);
@@ -159,8 +153,7 @@ FA_INLINE int FN(rows_maxmin)(const ST *x, ptrdiff_t n, ST *mx, ST *mn, const ST
     ST m = FN(rows_hmax)(V(max)(max0, max1), 0);
     *mx = m;
     *mn = FN(rows_hmax)(V(min)(min0, min1), 1);
-    if (FN(rows_hmax)(V(select)(bad, S(1), zero), 0) > 0) return 1;
-    return !(m <= C(FA_MAXF) && m >= -C(FA_MAXF));
+    return !FN(rows_finite)(m);
 }
 
 /* Every x - m of the row within SPAN (x - max clamped as exp_shifted_diff does,
@@ -172,26 +165,16 @@ FA_INLINE int FN(rows_narrow)(ST m, ST mn) {
 
 /* exp(x - m), x <= m NaN-free. narrow: the row's span is within SPAN. */
 FA_INLINE VT FN(rows_exp)(VT x, VT vm, VT vnm, int narrow, int fast) {
-    if (narrow) {
-        VT dl, dh = FN(two_sum)(x, vnm, &dl);
-        VT a = V(sub)(S(0), dh);
-        if (fast) {
-            VT e = FN(exp_neg_fast)(a);
-            return V(fma)(e, dl, e);
-        }
-        VT hi, lo;
-        FN(exp_neg_pair)(a, 0, 0, &hi, &lo);
-        return V(add)(hi, V(fma)(hi, dl, lo));
-    }
+    if (narrow) return FN(exp_shifted_narrow)(x, vnm, fast);
     return fast ? FN(exp_shifted_fwd_fast)(x, &vm) : FN(exp_shifted_fwd_acc)(x, &vm);
 }
 
 /* One vector of P2 (below): e stored, the term added, ties counted. */
 FA_INLINE void FN(rows_exp_step)(const ST *x, ST *e, VT vm, VT vnm, int narrow, int fast,
-                                 int comp, int logm, FN(racc) *acc, VT *ties) {
+                                 int comp, int logm, int store, FN(racc) *acc, VT *ties) {
     VT xv = V(loadu)(x);
     VT ev = FN(rows_exp)(xv, vm, vnm, narrow, fast);
-    if (e) V(storeu)(e, ev);
+    if (store) V(storeu)(e, ev);
     if (logm) {
         MT below = V(lt)(xv, vm);
         ev = V(select)(below, ev, S(0));
@@ -205,18 +188,18 @@ FA_INLINE void FN(rows_exp_step)(const ST *x, ST *e, VT vm, VT vnm, int narrow, 
  * the number of the others (ties with the maximum) in *ties. Two accumulators
  * (even and odd vectors), the tail into the second. */
 FA_INLINE ST FN(rows_exp_pass)(const ST *x, ST *e, ptrdiff_t n, ST m, int narrow, int fast,
-                               int comp, int logm, ST *lo, ST *ties) {
+                               int comp, int logm, int store, ST *lo, ST *ties) {
     VT vm = S(m), vnm = S(-m), zero = S(0);
     FN(racc) a0 = {zero, zero}, a1 = {zero, zero};
     VT t0 = zero;
     ptrdiff_t i = 0;
     for (; i + 2 * NL <= n; i += 2 * NL) {
-        FN(rows_exp_step)(x + i, e ? e + i : NULL, vm, vnm, narrow, fast, comp, logm, &a0, &t0);
-        FN(rows_exp_step)(x + i + NL, e ? e + i + NL : NULL, vm, vnm, narrow, fast, comp, logm,
-                          &a1, &t0);
+        FN(rows_exp_step)(x + i, e + i, vm, vnm, narrow, fast, comp, logm, store, &a0, &t0);
+        FN(rows_exp_step)(x + i + NL, e + i + NL, vm, vnm, narrow, fast, comp, logm, store, &a1,
+                          &t0);
     }
     if (i + NL <= n) {
-        FN(rows_exp_step)(x + i, e ? e + i : NULL, vm, vnm, narrow, fast, comp, logm, &a0, &t0);
+        FN(rows_exp_step)(x + i, e + i, vm, vnm, narrow, fast, comp, logm, store, &a0, &t0);
         i += NL;
     }
     ST pad = 0;
@@ -226,7 +209,7 @@ FA_INLINE ST FN(rows_exp_pass)(const ST *x, ST *e, ptrdiff_t n, ST m, int narrow
         VT ev = FN(rows_exp)(xv, vm, vnm, narrow, fast);
         if (logm) {
             MT below = V(lt)(xv, vm);
-            if (e) V(store_tail)(e + i, ev, cnt);
+            if (store) V(store_tail)(e + i, ev, cnt);
             ev = V(select)(below, ev, zero);
             t0 = V(add)(t0, V(select)(below, zero, S(1)));
             pad = (ST)(NL - cnt);
@@ -303,9 +286,9 @@ FA_INLINE void FN(rows_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx, ptr
         return;
     }
     if (FN(rows_narrow)(m, mn))
-        s = FN(rows_exp_pass)(x, y, n, m, 1, fast, comp, 0, &sl, NULL);
+        s = FN(rows_exp_pass)(x, y, n, m, 1, fast, comp, 0, 1, &sl, NULL);
     else
-        s = FN(rows_exp_pass)(x, y, n, m, 0, fast, comp, 0, &sl, NULL);
+        s = FN(rows_exp_pass)(x, y, n, m, 0, fast, comp, 0, 1, &sl, NULL);
     VT inv = FN(rows_inv)(s, sl, comp);
     ptrdiff_t i = 0;
     for (; i + NL <= n; i += NL) V(storeu)(y + i, V(mul)(V(loadu)(y + i), inv));
@@ -329,10 +312,10 @@ FA_INLINE void FN(rows_log_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx,
     /* fast mode keeps the accurate exponential where a term may be subnormal
      * (the fast one flushes them, and they can make up all of t), and for
      * float64 (the fast one's 3e-13 would exceed the 1e-14 bound) */
-    ST t = FN(rows_narrow)(m, mn)
-               ? FN(rows_exp_pass)(x, g ? y : NULL, n, m, 1, fast && !FA_IS_F64, comp, 1, &tl,
-                                   &ties)
-               : FN(rows_exp_pass)(x, g ? y : NULL, n, m, 0, 0, comp, 1, &tl, &ties);
+    int narrow = FN(rows_narrow)(m, mn), f = fast && !FA_IS_F64;
+    ST t = narrow ? (g ? FN(rows_exp_pass)(x, y, n, m, 1, f, comp, 1, 1, &tl, &ties)
+                       : FN(rows_exp_pass)(x, y, n, m, 1, f, comp, 1, 0, &tl, &ties))
+                  : FN(rows_exp_pass)(x, y, n, m, 0, 0, comp, 1, g != NULL, &tl, &ties);
     ST tl2, th = FN(rows_two_sum)(ties - 1, t, &tl2);
     tl += tl2;
     VT vls = S(FN(rows_log1p)(th, tl)), vm = S(m);
