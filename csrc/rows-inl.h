@@ -238,12 +238,22 @@ FA_INLINE VT FN(rows_inv)(ST sh, ST sl, int comp) {
     return V(fma)(vq, r, vq);
 }
 
-/* log1p(th + tl), th >= 0 */
-FA_INLINE ST FN(rows_log1p)(ST th, ST tl) {
+/* log1p(th + tl), th >= 0 (a pair, |tl| <= ulp(th)), broadcast. Up to 1: the pair
+ * log1p of math/log1p-inl.h, which keeps the relative accuracy of a tiny t (the
+ * dominant element's y = -log1p(t)); above: libm's log of 1 + t (>= log 2: an
+ * absolute error of half an ulp is all that matters), in double for float32. */
+FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
+    if (th <= 1) {
+        VT lh, ll;
+        FN(log1p_pair01)(S(th), S(tl), &lh, &ll);
+        return V(add)(lh, ll);
+    }
+    ST ul, uh = FN(rows_two_sum)(1, th, &ul);
+    ul += tl;
 #if FA_IS_F64
-    return log1p(th) + tl / (1 + th);
+    return S(log(uh) + ul / uh);
 #else
-    return (float)log1p((double)th + (double)tl);
+    return S((float)log((double)uh + (double)ul));
 #endif
 }
 
@@ -318,7 +328,7 @@ FA_INLINE void FN(rows_log_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx,
                   : FN(rows_exp_pass)(x, y, n, m, 0, 0, comp, 1, g != NULL, &tl, &ties);
     ST tl2, th = FN(rows_two_sum)(ties - 1, t, &tl2);
     tl += tl2;
-    VT vls = S(FN(rows_log1p)(th, tl)), vm = S(m);
+    VT vls = FN(rows_log1p)(th, tl), vm = S(m);
     if (!g) {
         ptrdiff_t i = 0;
         for (; i + NL <= n; i += NL)
