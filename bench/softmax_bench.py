@@ -56,6 +56,7 @@ def main():
             x = rng.standard_normal(shape).astype(dt)
             g = rng.standard_normal(shape).astype(dt)
             out = np.empty_like(x)
+            sm, lsm = fastact.softmax(x), fastact.log_softmax(x)  # outputs for the backward
             reps = 3 if x.size > 1e6 else 40
             cands = {"copyto": lambda: np.copyto(out, x)}
             for isa in isas:
@@ -65,11 +66,14 @@ def main():
                         cands[f"fa.{op} {mode}{sfx}"] = (
                             lambda m=mode, i=isa, f=getattr(fastact, op):
                             (_ufuncs.set_isa(i), f(x, -1, out, mode=m)))
-                    cands[f"fa.softmax_fwd_bwd {mode}{sfx}"] = (
-                        lambda m=mode, i=isa:
-                        (_ufuncs.set_isa(i), fastact.softmax_fwd_bwd(x, g, mode=m)))
+                    for op in ("softmax", "log_softmax"):
+                        cands[f"fa.{op}_fwd_bwd {mode}{sfx}"] = (
+                            lambda m=mode, i=isa, f=getattr(fastact, op + "_fwd_bwd"):
+                            (_ufuncs.set_isa(i), f(x, g, mode=m)))
                 cands[f"fa.softmax_backward{sfx}"] = (
-                    lambda i=isa: (_ufuncs.set_isa(i), fastact.softmax_backward(g, x, -1, out)))
+                    lambda i=isa: (_ufuncs.set_isa(i), fastact.softmax_backward(g, sm, -1, out)))
+                cands[f"fa.log_softmax_backward{sfx}"] = (
+                    lambda i=isa: (_ufuncs.set_isa(i), fastact.log_softmax_backward(g, lsm, -1, out)))
             cands["numpy softmax"] = lambda: np_softmax(x)
             cands["numpy log_softmax"] = lambda: np_log_softmax(x)
             if torch is not None:
@@ -81,6 +85,11 @@ def main():
                     lambda: torch._softmax_backward_data(tg, ty, -1, tx.dtype))
                 cands["torch softmax fwd+bwd"] = lambda: torch._softmax_backward_data(
                     tg, torch.softmax(tx, -1), -1, tx.dtype)
+                tl = torch.log_softmax(tx, -1)
+                cands["torch log_softmax_backward"] = (
+                    lambda: torch._log_softmax_backward_data(tg, tl, -1, tx.dtype))
+                cands["torch log_softmax fwd+bwd"] = lambda: torch._log_softmax_backward_data(
+                    tg, torch.log_softmax(tx, -1), -1, tx.dtype)
             per_round = []
             for _ in range(rounds):
                 med = {}
@@ -101,7 +110,9 @@ def main():
                     op = k.split()[0][3:]
                     peer = {"softmax": "softmax", "log_softmax": "log_softmax",
                             "softmax_fwd_bwd": "softmax fwd+bwd",
-                            "softmax_backward": "softmax_backward"}[op]
+                            "log_softmax_fwd_bwd": "log_softmax fwd+bwd",
+                            "softmax_backward": "softmax_backward",
+                            "log_softmax_backward": "log_softmax_backward"}[op]
                     if f"torch {peer}" in cands:
                         cols[0] = f"{ratio('torch ' + peer, k):.2f}x"
                     if f"numpy {peer}" in cands:

@@ -128,3 +128,38 @@ int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt, void *c
     (*fa_tables[isa])[act][op][mode][dt][FA_PARAMS_SCALAR](args, n);
     return 0;
 }
+
+/* ---- Row kernels (softmax, log_softmax): the per-target tables ---- */
+#if defined(FA_HAVE_TARGET_SSE2)
+extern const fa_rows_table fa_rows_table_sse2;
+#endif
+#if defined(FA_HAVE_TARGET_AVX2)
+extern const fa_rows_table fa_rows_table_avx2;
+#endif
+#if defined(FA_HAVE_TARGET_AVX512)
+extern const fa_rows_table fa_rows_table_avx512;
+#endif
+extern const fa_rows_table fa_rows_table_scalar;
+
+const fa_rows_table *const fa_rows_tables[FA_ISA_COUNT] = {
+    [FA_ISA_SCALAR] = &fa_rows_table_scalar,
+#if defined(FA_HAVE_TARGET_SSE2)
+    [FA_ISA_SSE2] = &fa_rows_table_sse2,
+#endif
+#if defined(FA_HAVE_TARGET_AVX2)
+    [FA_ISA_AVX2] = &fa_rows_table_avx2,
+#endif
+#if defined(FA_HAVE_TARGET_AVX512)
+    [FA_ISA_AVX512] = &fa_rows_table_avx512,
+#endif
+};
+
+int fa_rows_call(int isa, fa_rows_fn fn, fa_op op, fa_mode mode, fa_dtype dt, void *const *args,
+                 ptrdiff_t nrows, ptrdiff_t n) {
+    fa_isa i = isa < 0 ? fa_isa_active() : (fa_isa)isa;
+    if (!fa_isa_supported(i) || (unsigned)fn >= FA_ROWS_COUNT || (unsigned)op >= FA_OP_COUNT ||
+        (unsigned)mode >= FA_MODE_COUNT || (unsigned)dt >= FA_DTYPE_COUNT || nrows < 0 || n < 1)
+        return -1;
+    (*fa_rows_tables[i])[fn][op][mode][dt](args, nrows, n);
+    return 0;
+}

@@ -100,6 +100,22 @@ void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, v
 int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt,
             void *const *args, ptrdiff_t n);
 
+/* Row kernels: softmax and log_softmax along rows of n contiguous elements
+ * (csrc/rows-inl.h). args: the op's inputs then its outputs (FWD x, y; BWD g,
+ * y, gx; FUSED x, g, y, gx), each nrows * n elements, row r at offset r * n.
+ * BWD has no mode (both entries are the same kernel). Forward y may be x and
+ * backward gx may be g or y (element for element); fused outputs must not
+ * overlap the inputs. A row's result depends only on that row and n. */
+typedef enum { FA_ROWS_SOFTMAX, FA_ROWS_LOG_SOFTMAX, FA_ROWS_COUNT } fa_rows_fn;
+typedef void (*fa_rows_kernel)(void *const *args, ptrdiff_t nrows, ptrdiff_t n);
+typedef fa_rows_kernel fa_rows_table[FA_ROWS_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT];
+extern const fa_rows_table *const fa_rows_tables[FA_ISA_COUNT];
+
+/* dispatch.c: run a row kernel of the active ISA (isa < 0) or of isa. Returns -1
+ * if the combination is not available. */
+int fa_rows_call(int isa, fa_rows_fn fn, fa_op op, fa_mode mode, fa_dtype dt, void *const *args,
+                 ptrdiff_t nrows, ptrdiff_t n);
+
 #ifdef __cplusplus
 }
 #endif

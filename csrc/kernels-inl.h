@@ -175,3 +175,35 @@ const fa_kernel_table FA_CAT(fa_table_, FA_TARGET) = {
 #include "activations.def"
 };
 #undef FA_ACT
+
+/* ---- Row kernels: softmax and log_softmax over contiguous rows (rows-inl.h),
+ * per dtype after the element-wise math they use, and their table. ---- */
+#define FA_D f32
+#define ST float
+#define FA_IS_F64 0
+#include "rows-inl.h"
+#undef FA_D
+#undef ST
+#undef FA_IS_F64
+
+#define FA_D f64
+#define ST double
+#define FA_IS_F64 1
+#include "rows-inl.h"
+#undef FA_D
+#undef ST
+#undef FA_IS_F64
+
+#define FA_ROWS_BYD(name, k) {name##_rk_##k##_f32, name##_rk_##k##_f64}
+#define FA_ROWS_ENTRY(name)                                                                \
+    {                                                                                      \
+        [FA_OP_FWD] = {FA_ROWS_BYD(name, fwd_acc), FA_ROWS_BYD(name, fwd_fast)},           \
+        [FA_OP_BWD] = {FA_ROWS_BYD(name, bwd), FA_ROWS_BYD(name, bwd)},                    \
+        [FA_OP_FUSED] = {FA_ROWS_BYD(name, fused_acc), FA_ROWS_BYD(name, fused_fast)},     \
+    }
+const fa_rows_table FA_CAT(fa_rows_table_, FA_TARGET) = {
+    [FA_ROWS_SOFTMAX] = FA_ROWS_ENTRY(softmax),
+    [FA_ROWS_LOG_SOFTMAX] = FA_ROWS_ENTRY(log_softmax),
+};
+#undef FA_ROWS_ENTRY
+#undef FA_ROWS_BYD

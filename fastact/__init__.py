@@ -281,8 +281,9 @@ def _make_api(act):
 
 __all__ = ["backend", "show_config", "ACTIVATIONS"]
 for _act in (ACTIVATIONS[_n] for _n in PUBLIC):
-    if _act.kind == "axis":  # softmax, log_softmax: NumPy passes around exp_shifted
-        _f, _b, _fb = _axis.make_api(_act, lambda *key: _impl.get_ufunc(*key))
+    if _act.kind == "axis":  # softmax, log_softmax: a C row kernel, or NumPy passes
+        _f, _b, _fb = _axis.make_api(_act, lambda *key: _impl.get_ufunc(*key),
+                                     lambda: getattr(_impl, "rows", None))
     else:
         _f, _b, _fb = _make_api(_act)
     globals()[_f.__name__] = _f

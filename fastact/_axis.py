@@ -1,6 +1,14 @@
 """softmax and log_softmax along one axis, as torch.softmax / torch.log_softmax(dim=...).
 
-Not ufuncs: each is a few NumPy passes around one element-wise kernel,
+Not ufuncs. The compiled backend runs a C row kernel (csrc/rows-inl.h, reached
+through the backend's `rows`): one call over all the rows, each row's passes
+(max, exp and sum, normalisation, gradient) done while it is in cache, with
+compensated sums; rows along a contiguous last axis are used in place, any
+other layout is copied to such rows block by block (so the bits never depend
+on the layout) and the results copied back. The formulas below are the
+kernel's too; its sums are described in csrc/rows-inl.h.
+
+The fallback backend (no `rows`) does a few NumPy passes around one element-wise kernel,
 exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the pure-NumPy
 twin in fastact/_fallback_math.py), reached through the backend's get_ufunc so
 the compiled and fallback backends (and every ISA) serve it alike:
@@ -335,10 +343,46 @@ def _docs(act, fnames):
     return fwd, bwd, fused
 
 
-def make_api(act, get_ufunc):
+def _same(a, b):
+    """a and b are the same elements in the same order (exact in-place use)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.strides == b.strides and a.shape == b.shape)
+
+
+def _run_rows(rows, name, op, mode, ins, outs, axis):
+    """The row kernel `rows` (the compiled backend's) over arrays of one shape,
+    rows along `axis`: ins (compute dtype), outs (targets of the compute dtype,
+    written). Along a C-contiguous last axis the arrays are used as they are
+    (an output that overlaps an input other than exactly -- always, for the
+    fused op -- gets a scratch array); other layouts go by blocks of rows
+    (_blocks), copied to contiguous rows and back."""
+    shape = ins[0].shape
+    n = shape[axis]
+    if axis == len(shape) - 1 and all(a.flags.c_contiguous for a in ins):
+        targets = []
+        for o in outs:
+            ok = o.flags.c_contiguous and all(
+                not np.may_share_memory(o, a) or (op != "fused" and _same(o, a)) for a in ins)
+            targets.append(o if ok else np.empty(shape, o.dtype))
+        rows(name, op, mode, tuple(a.reshape(-1, n) for a in ins + targets))
+        for o, t in zip(outs, targets):
+            if t is not o:
+                np.copyto(o, t)
+        return
+    for ix in _blocks(shape, axis):
+        bins = [np.ascontiguousarray(np.moveaxis(a[ix], axis, -1)) for a in ins]
+        bouts = [np.empty(bins[0].shape, o.dtype) for o in outs]
+        rows(name, op, mode, tuple(a.reshape(-1, n) for a in bins + bouts))
+        for o, b in zip(outs, bouts):
+            np.copyto(np.moveaxis(o[ix], axis, -1), b)
+
+
+def make_api(act, get_ufunc, get_rows=lambda: None):
     """(forward, backward, fwd_bwd) for the axis activation `act` (softmax or
-    log_softmax), dispatching the element-wise step to get_ufunc("exp_shifted",
-    "forward", mode) at call time (so the active backend and ISA apply)."""
+    log_softmax). At call time (so the active backend and ISA apply):
+    get_rows() gives the backend's row kernel runner (the compiled backend's
+    `rows`), or None, and then the NumPy passes dispatch the element-wise step
+    to get_ufunc("exp_shifted", "forward", mode)."""
     name = act.name
     log = name == "log_softmax"
     fnames = {"forward": name, "backward": f"{name}_backward", "fused": f"{name}_fwd_bwd"}
@@ -355,7 +399,10 @@ def make_api(act, get_ufunc):
         c = _Ctx(fnames["forward"], (x,), ("x",), axis, out, mode)
         (y,) = c.targets()
         x = c.arrays[0]
-        if x.size:
+        rows = get_rows()
+        if x.size and rows is not None:
+            _run_rows(rows, name, "forward", mode, [x], [y], c.axis)
+        elif x.size:
             for ix in _blocks(x.shape, c.axis):
                 if log:
                     _log_softmax_core(exp_shifted, x[ix], c.axis, y[ix], _scratch(c, ix), acc)
@@ -367,7 +414,10 @@ def make_api(act, get_ufunc):
         c = _Ctx(fnames["backward"], (grad_output, output), ("grad_output", "output"), axis, out)
         (gx,) = c.targets()
         g, y = c.arrays
-        if g.size:
+        rows = get_rows()
+        if g.size and rows is not None:
+            _run_rows(rows, name, "backward", "accurate", [g, y], [gx], c.axis)
+        elif g.size:
             for ix in _blocks(g.shape, c.axis):
                 tmp = _scratch(c, ix)
                 if log:
@@ -384,7 +434,10 @@ def make_api(act, get_ufunc):
         c = _Ctx(fnames["fused"], (x, grad_output), ("x", "grad_output"), axis, out, mode, nout=2)
         y, gx = c.targets()
         x, g = c.arrays
-        if x.size:
+        rows = get_rows()
+        if x.size and rows is not None:
+            _run_rows(rows, name, "fused", mode, [x, g], [y, gx], c.axis)
+        elif x.size:
             for ix in _blocks(x.shape, c.axis):
                 # the gradient is computed after y, from g: y must not clobber g
                 yb = y[ix] if not np.shares_memory(y, g) else np.empty(x[ix].shape, c.cdtype)

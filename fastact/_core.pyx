@@ -6,6 +6,7 @@ loop fa_ufunc_loop; the loop data says which activation, op and mode. NumPy
 releases the GIL around the loop (no object arrays are involved).
 """
 cimport numpy as cnp
+from libc.stddef cimport ptrdiff_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport strdup
 
@@ -47,6 +48,11 @@ cdef extern from "fastact.h":
     int fa_op_nin(fa_op op)
     int fa_op_nout(fa_op op)
     void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data)
+    ctypedef enum fa_rows_fn:
+        FA_ROWS_SOFTMAX
+        FA_ROWS_LOG_SOFTMAX
+    int fa_rows_call(int isa, fa_rows_fn fn, fa_op op, fa_mode mode, fa_dtype dt,
+                     void *const *args, ptrdiff_t nrows, ptrdiff_t n) nogil
 
 cdef extern from *:
     """
@@ -141,3 +147,55 @@ def make_ufunc(str act, str op, str mode, str name, str doc):
             types[i * nargs + j] = NPY_TYPES[i]
     return cnp.PyUFunc_FromFuncAndData(funcs, data, types, 3, nin, nout,
                                        cnp.PyUFunc_None, cname, cdoc, 0)
+
+
+ROWS = {"softmax": FA_ROWS_SOFTMAX, "log_softmax": FA_ROWS_LOG_SOFTMAX}
+_ROW_ARGS = {"forward": (1, 1), "backward": (2, 1), "fused": (2, 2)}
+
+
+def rows(str name, str op, str mode, tuple arrays, isa=None):
+    """Run the row kernel of softmax or log_softmax (csrc/rows-inl.h) over 2-D
+    C-contiguous float32/float64 arrays of one shape (rows along the last
+    axis), with the GIL released: arrays = the op's inputs then its outputs
+    (forward x, y; backward grad_output, output, grad_input; fused x,
+    grad_output, y, grad_input). On the active ISA, or on `isa` (a name)."""
+    if name not in ROWS:
+        raise ValueError(f"rows: unknown function {name!r}; expected softmax or log_softmax")
+    if op not in _ROW_ARGS:
+        raise ValueError(f"rows: unknown op {op!r}; expected one of {', '.join(_ROW_ARGS)}")
+    if mode not in MODES:
+        raise ValueError(f"rows: unknown mode {mode!r}; expected accurate or fast")
+    nin, nout = _ROW_ARGS[op]
+    if len(arrays) != nin + nout:
+        raise TypeError(f"rows: {op} takes {nin + nout} arrays, got {len(arrays)}")
+    cdef int cisa = -1 if isa is None else <int>_isa_index(isa)
+    first = arrays[0]
+    for k, a in enumerate(arrays):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"rows: array {k} is a {type(a).__name__}, not a numpy.ndarray")
+        if a.ndim != 2 or not a.flags.c_contiguous:
+            raise ValueError(f"rows: array {k} must be 2-D and C-contiguous")
+        if a.dtype != first.dtype or a.dtype not in (np.float32, np.float64):
+            raise TypeError(f"rows: array {k} has dtype {a.dtype}; all must be float32 "
+                            "or all float64")
+        if a.shape != first.shape:
+            raise ValueError(f"rows: array {k} has shape {a.shape}, expected {first.shape}")
+        if k >= nin and not a.flags.writeable:
+            raise ValueError(f"rows: output array {k} is read-only")
+    cdef void *args[4]
+    cdef cnp.ndarray arr
+    for k, a in enumerate(arrays):
+        arr = a
+        args[k] = cnp.PyArray_DATA(arr)
+    cdef ptrdiff_t nrows = first.shape[0], n = first.shape[1]
+    cdef fa_rows_fn cfn = <fa_rows_fn><int>ROWS[name]
+    cdef fa_op cop = <fa_op><int>OPS[op]
+    cdef fa_mode cmode = <fa_mode><int>MODES[mode]
+    cdef fa_dtype cdt = FA_F64 if first.dtype == np.float64 else FA_F32
+    cdef int rc = 0
+    if nrows == 0 or n == 0:
+        return
+    with nogil:
+        rc = fa_rows_call(cisa, cfn, cop, cmode, cdt, args, nrows, n)
+    if rc != 0:
+        raise ValueError(f"rows: ISA {isa!r} is not supported on this CPU")

@@ -32,6 +32,8 @@ set_isa = _core.set_isa
 best_isa = _core.best_isa
 isa_supported = _core.isa_supported
 ISAS = _core.ISAS
+# softmax / log_softmax over contiguous rows (fastact/_axis.py)
+rows = _core.rows
 
 
 def build_info():

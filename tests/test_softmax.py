@@ -392,3 +392,186 @@ def test_signatures_and_docs():
         assert str(inspect.signature(fn(name, "fused"))) == \
             "(x, grad_output, axis=-1, out=(None, None), *, mode='accurate')"
         assert fastact.ACTIVATIONS[name].formula in fn(name).__doc__
+
+
+# ---- the C row kernel (csrc/rows-inl.h), straight -------------------------------
+
+def _rows_isas():
+    from conftest import COMPILED, SUPPORTED_ISAS
+    return SUPPORTED_ISAS if COMPILED else ()
+
+
+def _run(name, op, mode, ins, isa):
+    from fastact import _ufuncs
+    outs = [np.empty_like(ins[0]) for _ in range(2 if op == "fused" else 1)]
+    _ufuncs.rows(name, op, mode, tuple(ins) + tuple(outs), isa)
+    return outs
+
+
+def _tail_rows(dtype, rng):
+    """Rows of every length 1..100 and a few longer ones (every tail of every
+    vector width, both accumulators), values of scale 0.1 to 30 (narrow rows) and
+    some spanning more than the narrow path's 86 (float32) / 700 (float64)."""
+    out = []
+    for n in list(range(1, 101)) + [127, 255, 1000, 4099]:
+        for scale in (0.1, 3.0, 30.0, 400.0 if dtype == np.float64 else 40.0):
+            out.append((rng.standard_normal((3, n)) * scale).astype(dtype))
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_kernel_every_length_against_reference(name, dtype):
+    """The row kernel on every ISA, every row length 1..100 and longer: forward
+    and fused within the registry bounds against the wide reference (as
+    test_forward_and_fused_against_reference), fused y identical to the forward,
+    and within the bounds of the NumPy-pass path (the fallback's code, on the
+    compiled exp_shifted kernel): the two differ by at most both bounds."""
+    from fastact import _axis, _ufuncs
+    dtype = np.dtype(dtype)
+    if dtype == np.float64 and not R.LONGDOUBLE_IS_WIDE:
+        pytest.skip("np.longdouble is not wider than float64 here")
+    old = dict(zip(("forward", "backward", "fused"),
+                   _axis.make_api(fastact.ACTIVATIONS[name], _ufuncs.get_ufunc)))
+    rng = np.random.default_rng(11)
+    rows = _tail_rows(dtype, rng)
+    for mode in ("accurate", "fast"):
+        bf, bg = bound(name, "forward", mode, dtype), bound(name, "fused", mode, dtype)
+        for isa in _rows_isas():
+            for x in rows:
+                g = _grad_like(x)
+                what = f"rows {name} {mode} {dtype} n={x.shape[1]} on {isa}"
+                with np.errstate(over="ignore"):
+                    (y,) = _run(name, "forward", mode, [x], isa)
+                    y2, gx = _run(name, "fused", mode, [x, g], isa)
+                    yo = old["forward"](x, mode=mode)
+                np.testing.assert_array_equal(y2, y, err_msg=what)
+                ref = SR.FORWARD[name](x, -1)
+                ok = np.isfinite(ref)
+                R.check_bound(x[ok], y[ok], ref[ok], bf, dtype, what)
+                R.check_bound(x[ok], yo[ok], ref[ok], bf, dtype, what + " (NumPy path)")
+                gref, scale = SR.GRAD[name](x, g, -1)
+                if bg.ulp is not None:
+                    err = SR.scaled_error(gx, gref, scale, dtype)[ok]
+                    assert err.max() <= bg.ulp, f"{what}: gradient {err.max()} ulp"
+                if bg.abs is not None:
+                    err = (np.abs(gx.astype(gref.dtype) - gref) / scale)[ok]
+                    assert err.max() <= bg.abs, f"{what}: gradient {err.max()}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_kernel_special_rows_every_position(name, dtype):
+    """NaN, +inf and all -inf rows give all NaN wherever the special value sits
+    (vector body or tail, every row length to 19); -inf elsewhere gives 0 / -inf;
+    rows of huge, tiny and subnormal magnitudes (the general, non-narrow path)
+    stay within the bounds; no floating-point warning from the public functions."""
+    dtype = np.dtype(dtype)
+    fi = np.finfo(dtype)
+    rng = np.random.default_rng(12)
+    b = bound(name, "forward", "accurate", dtype)
+    for isa in _rows_isas():
+        for n in range(1, 20):
+            base = rng.standard_normal(n).astype(dtype)
+            for pos in range(n):
+                for v in (np.nan, np.inf):
+                    x = base.copy()
+                    x[pos] = v
+                    for mode in ("accurate", "fast"):
+                        y, gx = _run(name, "fused", mode, [x[None], x[None]], isa)
+                        assert np.isnan(y).all() and np.isnan(gx).all(), (isa, n, pos, v)
+                x = base.copy()
+                x[pos] = -np.inf
+                (y,) = _run(name, "forward", "accurate", [x[None]], isa)
+                if n == 1:
+                    assert np.isnan(y).all()
+                    continue
+                assert y[0, pos] == (0 if name == "softmax" else -np.inf), (isa, n, pos)
+                keep = np.arange(n) != pos
+                (want,) = _run(name, "forward", "accurate", [base[keep][None].copy()], isa)
+                np.testing.assert_allclose(y[0, keep], want[0], rtol=4 * float(fi.eps))
+            (y,) = _run(name, "forward", "accurate", [np.full((1, n), -np.inf, dtype)], isa)
+            assert np.isnan(y).all()
+        big = float(fi.max)
+        tiny = float(fi.smallest_subnormal)
+        rows = [[big, -big, big / 2, 0.0], [-big, -big / 2, -big * 0.999, -1e3],
+                [tiny, -tiny, 0.0, tiny * 3], [1e4, 0.0, -1e4, 9999.5],
+                [0.0] + [-60.0 if dtype == np.float32 else -600.0] * 40,  # tiny terms: t in the subnormal range
+                [0.0] + [-101.0 if dtype == np.float32 else -740.0] * 7]
+        for r in rows:
+            x = np.array([r], dtype)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with np.errstate(all="raise", under="ignore", over="ignore"):
+                    y = fn(name)(x)
+            ref = SR.FORWARD[name](x, -1)
+            ok = np.isfinite(ref) & (np.abs(ref) <= big)  # log_softmax may truly overflow
+            R.check_bound(x[ok], y[ok], ref[ok], b, dtype, f"rows {name} {isa} row {r[:3]}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_row_kernel_bits_independent_of_blocking(name):
+    """A row's bits depend only on the row: the same rows run as one block, one
+    row per call, or inside a bigger block, and through a transposed layout."""
+    rng = np.random.default_rng(13)
+    for isa in _rows_isas():
+        for dtype in DTYPES:
+            x = (rng.standard_normal((37, 45)) * 7).astype(dtype)
+            g = _grad_like(x)
+            for op, ins in (("forward", [x]), ("fused", [x, g]), ("backward", [g, x])):
+                for mode in ("accurate", "fast"):
+                    whole = _run(name, op, mode, ins, isa)
+                    for r in (0, 5, 36):
+                        one = _run(name, op, mode, [a[r:r + 1].copy() for a in ins], isa)
+                        for w, o in zip(whole, one):
+                            np.testing.assert_array_equal(w[r:r + 1], o, err_msg=f"{op} {isa}")
+            from fastact import _ufuncs
+            keep = _ufuncs.get_isa()
+            _ufuncs.set_isa(isa)
+            try:
+                yt = fn(name)(np.asfortranarray(x.T), axis=0)
+            finally:
+                _ufuncs.set_isa(keep)
+            np.testing.assert_array_equal(yt.T, _run(name, "forward", "accurate", [x], isa)[0])
+
+
+def test_row_kernel_log_softmax_backward_any_output():
+    """log_softmax's backward takes any array as the output: rows holding a
+    positive value or a NaN (not a log_softmax result) go through libm's exp and
+    give g - exp(y) sum(g) as NumPy does; valid rows use the kernel's exp."""
+    rng = np.random.default_rng(14)
+    for isa in _rows_isas():
+        for dtype in DTYPES:
+            y = -np.abs(rng.standard_normal((6, 21))).astype(dtype)
+            y[1, 3] = 0.5
+            y[2, 20] = np.nan
+            y[3, 0] = -np.inf
+            g = _grad_like(y)
+            (gx,) = _run("log_softmax", "backward", "accurate", [g, y], isa)
+            with np.errstate(invalid="ignore"):
+                want = g - np.exp(y.astype(np.float64)) * g.astype(np.float64).sum(-1, keepdims=True)
+            np.testing.assert_array_equal(np.isnan(gx), np.isnan(want))  # only y's NaN
+            ok = ~np.isnan(want)
+            # sum(g) good to an ulp, exp(y) within 1 ulp, one FMA: a few ulps of the row's scale
+            tol = 8 * float(np.finfo(dtype).eps) * np.abs(want[ok]).max()
+            np.testing.assert_allclose(gx[ok], want[ok], rtol=0, atol=tol)
+
+
+def test_row_kernel_bad_arguments():
+    from conftest import COMPILED
+    if not COMPILED:
+        pytest.skip("compiled backend not loaded")
+    from fastact import _ufuncs
+    x = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match="unknown function"):
+        _ufuncs.rows("tanh", "forward", "accurate", (x, x))
+    with pytest.raises(ValueError, match="op"):
+        _ufuncs.rows("softmax", "sideways", "accurate", (x, x))
+    with pytest.raises(TypeError, match="takes 2 arrays"):
+        _ufuncs.rows("softmax", "forward", "accurate", (x,))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _ufuncs.rows("softmax", "forward", "accurate", (x.T, np.zeros((3, 2), np.float32)))
+    with pytest.raises(TypeError, match="dtype"):
+        _ufuncs.rows("softmax", "forward", "accurate", (x, np.zeros((2, 3))))
+    with pytest.raises(ValueError, match="shape"):
+        _ufuncs.rows("softmax", "forward", "accurate", (x, np.zeros((2, 4), np.float32)))

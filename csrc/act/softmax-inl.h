@@ -88,3 +88,27 @@ FA_INLINE void FN(exp_shifted_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx
     *y = FN(exp_shifted_fwd_fast)(x, p);
     *gx = V(mul)(g, *y);
 }
+
+/* exp(x - m) for the row kernels (csrc/rows-inl.h) on rows whose span is narrow:
+ * m finite, every x NaN-free with -SPAN <= x - m <= 0 (FA_ROWS_SPAN), so the
+ * result is normal, nothing overflows and nothing needs a clamp or a select.
+ * x - m = dh + dl exactly (TwoSum, as exp_shifted_diff); n = round(dh/ln2) and
+ * the Cody-Waite step dh - n*LN2_HI (exact), then dl is folded into the reduced
+ * argument t = (dh - n*LN2_HI + dl) - n*LN2_LO (|t| <= 0.35: the added rounding
+ * is at most 0.35 ulp of the result), e^t = 1 + r with r = t + t^2 P(t), and the
+ * result 2^n (1 + r) rounded once by one FMA: no pair, a shorter chain than
+ * exp_shifted's (which rounds hi + (lo + hi*dl)). fast: the fast polynomial.
+ * Measured in tests/test_softmax.py through the softmax and log_softmax bounds. */
+FA_INLINE VT FN(exp_shifted_narrow)(VT x, VT nm, int fast) {
+    VT dh = V(add)(x, nm);
+    VT bv = V(sub)(dh, x);
+    VT dl = V(add)(V(sub)(x, V(sub)(dh, bv)), V(sub)(nm, bv));
+    VT k = V(fma)(dh, S(C(FA_LOG2E)), S(C(FA_MAGIC)));
+    VT n = V(sub)(k, S(C(FA_MAGIC)));
+    VT th = V(fnma)(n, S(C(FA_LN2_HI)), dh);
+    VT t = V(fnma)(n, S(C(FA_LN2_LO)), V(add)(th, dl));
+    VT p = fast ? FA_HORNER(t, C(FA_EXPF_P)) : FA_HORNER(t, C(FA_EXP_P));
+    VT r = V(fma)(V(mul)(t, t), p, t);
+    VT s = V(pow2)(k);
+    return V(fma)(s, r, s);
+}
