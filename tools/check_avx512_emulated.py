@@ -616,6 +616,7 @@ class Report:
     def __init__(self):
         self.rows = {}      # (name, op, mode, dtype) -> dict
         self.failures = []
+        self.notes = []
 
     def row(self, name, op, mode, dtype):
         return self.rows.setdefault((name, op, mode, dtype.name), {
@@ -651,6 +652,18 @@ def check_plan(plan, ws512, ws2, rep, mp_budget):
                 r["avx2_ulp"] = max(r["avx2_ulp"], float(d.max()))
                 r["elements"] += n
                 sm = special_mismatch(got[k], base[k])
+                if k in ("fused.gx", "backward"):
+                    # g = +-inf or NaN times a derivative that one ISA rounds to 0 and
+                    # the other to a tiny number (both within the bound, which the
+                    # g = 1 run checks) gives NaN on one and inf on the other: noted,
+                    # not failed
+                    soft = sm & ~np.isfinite(v["g"])
+                    if soft.any():
+                        i = int(np.argmax(soft))
+                        rep.notes.append(
+                            f"{what} {k}: g = {v['g'][i]!r} at input {fmt_x(x[i] if k != 'backward' else v['z'][i])}: "
+                            f"avx512 {got[k][i]!r}, avx2 {base[k][i]!r} ({int(soft.sum())} such)")
+                    sm &= np.isfinite(v["g"])
                 if sm.any():
                     i = int(np.argmax(sm))
                     r["avx2_special"] += int(sm.sum())
@@ -959,6 +972,10 @@ def print_report(rep):
         bad = [f"{k} {r[k]}" for k in ("tails", "guards", "inplace", "consistency") if r[k]]
         print(f"{name:12s} {op:8s} {mode:8s} {dt:8s} {r['avx2_ulp']:10.4g} {r['avx2_special']:6d}"
               f"                   {ref:34s}  {', '.join(bad) or 'ok'}")
+    if rep.notes:
+        print(f"\nnotes (not failures):")
+        for f in rep.notes[:50]:
+            print("  " + f)
     if rep.failures:
         print(f"\n{len(rep.failures)} FAILURES:")
         for f in rep.failures[:200]:
