@@ -868,11 +868,11 @@ def check_exp_shifted(v, mname, got, rep, what):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="fewer inputs (about 300 per kernel), parameter sets and lengths")
+                    help="fewer inputs (about 1000 per kernel), parameter sets and lengths")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="these activations only")
     ap.add_argument("--self-check", action="store_true",
                     help="also run the AVX2 table in the emulator: it must give the native bits")
-    ap.add_argument("--elements", type=int, help="inputs per kernel (default 2000, quick 300)")
+    ap.add_argument("--elements", type=int, help="inputs per kernel (default 20000, quick 1000)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per emulator run")
     ap.add_argument("--cc", default=os.environ.get("CC", "gcc"))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -914,7 +914,7 @@ def main(argv=None):
         print(f"built in {time.time() - t0:.1f} s; emulator: bochscpu"
               f"{' with the glibc shim' if use_shim else ''}")
 
-        n_main = args.elements or (300 if args.quick else 2000)
+        n_main = args.elements or (1000 if args.quick else 20000)
         lengths = (list(range(1, 41)) + [47, 63, 64, 65, 100, 129, 257]) if not args.quick else \
             (list(range(1, 18)) + [31, 32, 33, 40, 65])
         acts = read_activations()
