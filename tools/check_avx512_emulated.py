@@ -716,13 +716,16 @@ def check_plan(plan, ws512, ws2, rep, mp_budget):
                              f"element {i} (x = {fmt_x(v['x'][s + i])}) gives {got[i]!r}, the "
                              f"long run {ref[i]!r}")
     # guards around every output
+    writer = {a: j for j in plan.batch.jobs for a in j[6]}
     for off, n, dt, g in plan.batch.outs:
         it = np.dtype(f"u{dt.itemsize}")
         lo = ws512[off - g * dt.itemsize:off].view(it)
         hi = ws512[off + n * dt.itemsize:off + (n + g) * dt.itemsize].view(it)
         if (lo != SENTINEL[dt]).any() or (hi != SENTINEL[dt]).any():
             rep.row(plan.name, "forward", "accurate", dt)["guards"] += 1
-            rep.fail(f"{plan.name} {dt.name}: an output of {n} elements at workspace offset {off} "
+            j = writer.get(off)
+            k = f" ({OPS[j[1]]} {MODES[j[2]]} {PKINDS[j[4]]}-params, n = {j[5]})" if j else ""
+            rep.fail(f"{plan.name} {dt.name}{k}: an output of {n} elements at workspace offset {off} "
                      f"has a guard element overwritten (before: {int((lo != SENTINEL[dt]).sum())}, "
                      f"after: {int((hi != SENTINEL[dt]).sum())})")
 
@@ -944,8 +947,9 @@ def main(argv=None):
                 wsa, sta = run_emulated(plan.batch, images["avx2"], use_shim, tmp, args.timeout)
                 if wsa is None or not sta.get("done"):
                     rep.fail(f"{name}: the emulated AVX2 run did not finish: {sta.get('events')}")
-                elif not np.array_equal(wsa[:ws2.size], ws2):
-                    nd = int((wsa[:ws2.size] != ws2).sum())
+                elif not np.array_equal(wsa[:plan.batch.size], ws2[:plan.batch.size]):
+                    # the arrays only: the job lists hold different addresses
+                    nd = int((wsa[:plan.batch.size] != ws2[:plan.batch.size]).sum())
                     rep.fail(f"{name}: emulated AVX2 differs from native AVX2 in {nd} bytes "
                              "(an emulator discrepancy)")
             nfail = len(rep.failures)
