@@ -82,12 +82,14 @@ FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
 #endif
 #include "../math/erf-inl.h"
 
-/* 2^b exp(-a) as a pair (math/exp-inl.h's accurate form), b a float
- * constant that keeps 2^(n + b) normal over the caller's range of a. */
+/* 2^b exp(-a) as a pair (math/exp-inl.h's accurate form, its polynomial by
+ * Estrin: mish fused 151 -> 140 cycles per 8 floats on Zen 3, gradients' max
+ * error about 0.1 ulp higher), b a float constant that keeps 2^(n + b) normal
+ * over the caller's range of a. */
 FA_INLINE void FN(exp_neg_pair_up)(VT a, VT b, VT *hi, VT *lo) {
     VT k, n;
     VT t = FN(exp_reduce)(a, &k, &n);
-    VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
+    VT r = V(fma)(V(mul)(t, t), FA_POLY_ESTRIN(t, C(FA_EXP_P)), t);
     VT sc = V(pow2)(V(add)(k, b));
     *hi = V(fma)(sc, r, sc);
     *lo = V(fma)(sc, r, V(sub)(sc, *hi));
