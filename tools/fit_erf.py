@@ -42,10 +42,11 @@ def hexs(v, f32):
     return float(v).hex()
 
 
-def greedy_round(f, lo, hi, coeffs):
+def greedy_round(f, lo, hi, coeffs, keep_c0=True):
     """Round the coefficients (lowest degree first) to float32 one at a time,
     refitting the remaining ones (least squares in relative error) after each
-    rounding, so the roundings partly cancel. Returns highest degree first."""
+    rounding, so the roundings partly cancel (keep_c0: the constant term is
+    left unrounded, for a hi + lo pair). Returns highest degree first."""
     import numpy as np
     lo, hi = float(lo), float(hi)
     v = np.cos(np.pi * (np.arange(4000) + 0.5) / 4000) * (hi - lo) / 2 + (hi + lo) / 2
@@ -54,7 +55,7 @@ def greedy_round(f, lo, hi, coeffs):
     fixed = []
     c = np.array(coeffs)
     for i in range(n):
-        fixed.append(float(np.float32(c[i])) if i else float(c[0]))  # c0 kept as hi + lo
+        fixed.append(float(np.float32(c[i])) if i or not keep_c0 else float(c[0]))
         if i + 1 < n:
             base = sum(fixed[k] * v**k for k in range(len(fixed)))
             A = np.stack([v**k for k in range(i + 1, n)], 1) / fv[:, None]
@@ -137,12 +138,6 @@ def gelu_tanh_constants():
               f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")
 
 
-if __name__ == "__main__":
-    main()
-    gelu_tanh_constants()
-    mish_constants()
-
-
 def mish_constants():
     """mish'(x) for x = -a < 0 is e G(a) / (D^2 (1 + e)) with e = exp(-a),
     N = e (2 + e), D = 2 + N, G = (2 + e)(1 + e) D - 4 a (1 + N); G vanishes at
@@ -169,3 +164,28 @@ def mish_constants():
               f"{mp.nstr(errw, 3)} */")
         print(f"static const {'float' if f32 else 'double'} FA_MISH_W_{sfx}[] = "
               f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")
+
+
+def fast_constants():
+    """The fast mode's K (float32): K = t P(2t - 1) with t = 1 / (1 + c a), c =
+    FA_ERFCF_C; c = 5/16 (exact in binary; smaller than 1/2 spreads t over less of (0, 1] for a up to
+    13.5 (beyond, gelu(-a) is below the normal range)), and degree 9 fits to
+    about 4e-9 before rounding (c = 1/2 needs degree 11 for the same). float64's
+    fast mode uses the accurate P (c = 1/2) without the pairs."""
+    c, amax, n = mp.mpf("0.3125"), 13.5, 10
+    tl = 1 / (1 + amax * c)
+    Pv = lambda v: K((2 / (v + 1) - 1) / c) * 2 / (v + 1)
+    poly, _ = mp.chebyfit(Pv, [2 * tl - 1, 1], n, error=True)
+    cf = greedy_round(Pv, 2 * tl - 1, 1, [float(v) for v in reversed(poly)], keep_c0=False)
+    cf = [rnd(v, True) for v in cf]
+    err = max(abs(mp.polyval(cf, v) / Pv(v) - 1) for v in mp.linspace(2 * tl - 1, 1, 3001))
+    print(f"/* FA_ERFCF_P_f32: K = t P(2t - 1), t = 1/(1 + {mp.nstr(c, 5)} a), degree {n - 1} "
+          f"for a in [0, {amax}], max rel err {mp.nstr(err, 3)} (coefficients rounded) */")
+    print(f"static const float FA_ERFCF_P_f32[] = {{{', '.join(hexs(v, True) for v in reversed(cf))}}};")
+
+
+if __name__ == "__main__":
+    main()
+    gelu_tanh_constants()
+    mish_constants()
+    fast_constants()
