@@ -1,17 +1,21 @@
 """softmax and log_softmax along one axis, as torch.softmax / torch.log_softmax(dim=...).
 
-Not ufuncs. The compiled backend runs a C row kernel (csrc/rows-inl.h, reached
-through the backend's `rows`): one call over all the rows, each row's passes
-(max, exp and sum, normalisation, gradient) done while it is in cache, with
-compensated sums; rows along a contiguous last axis are used in place, any
-other layout is copied to such rows block by block (so the bits never depend
-on the layout) and the results copied back. The formulas below are the
-kernel's too; its sums are described in csrc/rows-inl.h.
+Not ufuncs. Two implementations of the same formulas:
 
-The fallback backend (no `rows`) does a few NumPy passes around one element-wise kernel,
-exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the pure-NumPy
-twin in fastact/_fallback_math.py), reached through the backend's get_ufunc so
-the compiled and fallback backends (and every ISA) serve it alike:
+The compiled backend runs a C row kernel (csrc/rows-inl.h, reached through the
+backend's `rows`): one call over all the rows, each row's passes (max, exp and
+sum, normalisation, gradient) done while it is in cache. Its sums are
+compensated in the array's dtype (accurate mode) or plain (fast mode); the
+kernel's header describes them, the exponential and the special rows. Rows
+along a contiguous last axis are used in place; any other layout is copied to
+such rows block by block (so the bits never depend on the layout) and the
+results copied back.
+
+The fallback backend (no `rows`) does a few NumPy passes around one element-wise
+kernel, exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the
+pure-NumPy twin in fastact/_fallback_math.py), reached through the backend's
+get_ufunc so that path can also be run on the compiled kernel (the tests compare
+the two):
 
   forward      m = max(x, axis) (argmax, then a gather); e = exp_shifted(x, m)
                softmax      y = e / sum(e, axis)
@@ -25,20 +29,19 @@ the compiled and fallback backends (and every ISA) serve it alike:
                softmax      as the backward, on the y just computed
                log_softmax  gx = g - e * (sum(g, axis) / (1 + t))   (e / (1 + t) = exp(y), unrounded)
 
-The shift m is the row maximum with keepdims, so NumPy broadcasting hands the
-kernel a stride-0 parameter along the axis (read once per row). x - m is formed
-exactly (a TwoSum pair) inside the kernel, so exp(x - m) carries about one
-rounding, and e <= 1 with e = 1 at the maximum: the sum never overflows and is
-at least 1. Sums (_rowsum): accurate mode accumulates float32 in float64 and
-uses NumPy's pairwise sum for float64; fast mode sums in the array's dtype.
-Rows whose maximum is not finite (a NaN, a +inf, or every element -inf) come
-out all NaN, as in torch; the kernel sees shift 0 there, so no floating-point
-warning is raised for them.
+There the shift m is the row maximum with keepdims, so NumPy broadcasting hands
+the kernel a stride-0 parameter along the axis (read once per row). x - m is
+formed exactly (a TwoSum pair) inside the kernel, so exp(x - m) carries about one
+rounding, and e <= 1 with e = 1 at the maximum: the sum never overflows and is at
+least 1. Sums (_rowsum): accurate mode accumulates float32 in float64 and uses
+NumPy's pairwise sum for float64; fast mode sums in the array's dtype. Large
+arrays are processed in blocks of whole rows (about _BLOCK elements, a slice
+along another axis) so the passes over a block run in cache; a row (a slice
+along `axis`) is never split, so results do not depend on the blocking.
 
-Large arrays are processed in blocks of whole rows (about _BLOCK elements, a
-slice along another axis) so the passes over a block run in cache; a row
-(a slice along `axis`) is never split, so results do not depend on the blocking.
-float16 is computed in float32 and rounded once at the end.
+Both: rows whose maximum is not finite (a NaN, a +inf, or every element -inf)
+come out all NaN, as in torch, with no floating-point warning. float16 is
+computed in float32 and rounded once at the end.
 """
 import operator
 
