@@ -7,9 +7,10 @@ backend's `rows`): one call over all the rows, each row's passes (max, exp and
 sum, normalisation, gradient) done while it is in cache. Its sums are
 compensated in the array's dtype (accurate mode) or plain (fast mode); the
 kernel's header describes them, the exponential and the special rows. Rows
-along a contiguous last axis are used in place; any other layout is copied to
-such rows block by block (so the bits never depend on the layout) and the
-results copied back.
+along a contiguous last axis are used in place (the common call -- contiguous
+float32/float64, default axis, no out or a matching one -- goes straight to the
+kernel, skipping _Ctx); any other layout is copied to such rows block by block
+(so the bits never depend on the layout) and the results copied back.
 
 The fallback backend (no `rows`) does a few NumPy passes around one element-wise
 kernel, exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the
@@ -367,7 +368,7 @@ def _run_rows(rows, name, op, mode, ins, outs, axis):
             ok = o.flags.c_contiguous and all(
                 not np.may_share_memory(o, a) or (op != "fused" and _same(o, a)) for a in ins)
             targets.append(o if ok else np.empty(shape, o.dtype))
-        rows(name, op, mode, tuple(a.reshape(-1, n) for a in ins + targets))
+        rows(name, op, mode, tuple(ins + targets))  # rows along the last axis, any ndim
         for o, t in zip(outs, targets):
             if t is not o:
                 np.copyto(o, t)
@@ -378,6 +379,22 @@ def _run_rows(rows, name, op, mode, ins, outs, axis):
         rows(name, op, mode, tuple(a.reshape(-1, n) for a in bins + bouts))
         for o, b in zip(outs, bouts):
             np.copyto(np.moveaxis(o[ix], axis, -1), b)
+
+
+def _plain(a):
+    """a is a C-contiguous float32/float64 ndarray of at least one axis: the
+    arrays the row kernel takes as they are (the fast path of the public
+    functions; anything else goes through _Ctx's conversions and checks)."""
+    return (type(a) is np.ndarray and (a.dtype is _F32 or a.dtype is _F64)
+            and a.ndim and a.flags.c_contiguous)
+
+
+def _plain_out(o, a, exact_ok):
+    """o (an out argument) can take the row kernel's result for input a as it is:
+    a plain array of a's dtype and shape, writable, and disjoint from the inputs
+    (or exactly an input where exact_ok: the kernels run element for element)."""
+    return (_plain(o) and o.dtype is a.dtype and o.shape == a.shape and o.flags.writeable
+            and ((exact_ok and o is a) or not np.may_share_memory(o, a)))
 
 
 def make_api(act, get_ufunc, get_rows=lambda: None):
@@ -397,7 +414,21 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
         # element dominates by e^87 or more (0.41 relative error measured)
         return get_ufunc("exp_shifted", "forward", "accurate" if log else _check_mode(mode))
 
+    # The fast path (no _Ctx): the common call -- contiguous float32/float64 rows
+    # along the last axis, no out or a matching one, a valid mode -- straight to
+    # the row kernel. On 1,000 elements _Ctx and _run_rows cost ~4x the kernel.
+    # Any other call takes the general path below, which does every check.
     def forward(x, axis=-1, out=None, *, mode="accurate"):
+        rows = get_rows()
+        if (rows is not None and (mode == "accurate" or mode == "fast") and _plain(x)
+                and type(axis) is int and (axis == -1 or axis == x.ndim - 1)):
+            if out is None:
+                y = np.empty_like(x)
+                rows(name, "forward", mode, (x, y))
+                return y
+            if _plain_out(out, x, True):
+                rows(name, "forward", mode, (x, out))
+                return out
         exp_shifted, acc = kernel(_check_mode(mode)), mode == "accurate"
         c = _Ctx(fnames["forward"], (x,), ("x",), axis, out, mode)
         (y,) = c.targets()
@@ -414,6 +445,18 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
         return c.finish([y])
 
     def backward(grad_output, output, axis=-1, out=None):
+        rows = get_rows()
+        g, y = grad_output, output
+        if (rows is not None and _plain(g) and _plain(y) and y.dtype is g.dtype
+                and y.shape == g.shape and type(axis) is int
+                and (axis == -1 or axis == g.ndim - 1)):
+            if out is None:
+                gx = np.empty_like(g)
+                rows(name, "backward", "accurate", (g, y, gx))
+                return gx
+            if _plain_out(out, g, True) and _plain_out(out, y, True):
+                rows(name, "backward", "accurate", (g, y, out))
+                return out
         c = _Ctx(fnames["backward"], (grad_output, output), ("grad_output", "output"), axis, out)
         (gx,) = c.targets()
         g, y = c.arrays
@@ -433,6 +476,15 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
         return c.finish([gx])
 
     def fwd_bwd(x, grad_output, axis=-1, out=(None, None), *, mode="accurate"):
+        rows = get_rows()
+        g = grad_output
+        if (rows is not None and (mode == "accurate" or mode == "fast") and type(out) is tuple
+                and len(out) == 2 and out[0] is None and out[1] is None and _plain(x) and _plain(g) and g.dtype is x.dtype
+                and g.shape == x.shape and type(axis) is int
+                and (axis == -1 or axis == x.ndim - 1)):
+            y, gx = np.empty_like(x), np.empty_like(x)
+            rows(name, "fused", mode, (x, g, y, gx))
+            return y, gx
         exp_shifted, acc = kernel(_check_mode(mode)), mode == "accurate"
         c = _Ctx(fnames["fused"], (x, grad_output), ("x", "grad_output"), axis, out, mode, nout=2)
         y, gx = c.targets()
