@@ -73,31 +73,36 @@ FA_INLINE ST FN(rows_two_sum)(ST a, ST b, ST *lo) {
 FA_INLINE int FN(rows_finite)(ST v) { return v <= C(FA_MAXF) && v >= -C(FA_MAXF); }
 
 /* The total of two accumulators as a pair hi + *lo: the vectors added (TwoSum),
- * then the lanes halved in a fixed tree (*lo = 0 in plain mode, or when hi is
- * not finite: an inf stays an inf, not the NaN its TwoSum error would be). */
+ * then the lanes in a fixed tree (lane k with lane k + w, w = NL/2 ... 1), kept in
+ * vector registers by a butterfly (V(xlane); lane 0 holds the tree's result)
+ * (*lo = 0 in plain mode, or when hi is not finite: an inf stays an inf, not the
+ * NaN its TwoSum error would be). */
 FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
-    ST s[NL], c[NL];
     if (!comp) {
-        V(storeu)(s, V(add)(a.s, b.s));
-        for (int w = NL / 2; w >= 1; w /= 2)
-            for (int k = 0; k < w; ++k) s[k] += s[k + w];
+        VT s = V(add)(a.s, b.s);
+        for (int w = NL / 2; w >= 1; w /= 2) s = V(add)(s, V(xlane)(s, w));
         *lo = 0;
-        return s[0];
+        return V(lane0)(s);
     }
-    VT e, v = FN(two_sum)(a.s, b.s, &e);
-    V(storeu)(s, v);
-    V(storeu)(c, V(add)(V(add)(a.c, b.c), e));
-    for (int w = NL / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; ++k) {
-            ST err;
-            s[k] = FN(rows_two_sum)(s[k], s[k + w], &err);
-            c[k] += c[k + w] + err;
-        }
-    if (!FN(rows_finite)(s[0])) {
+    VT e, s = FN(two_sum)(a.s, b.s, &e);
+    VT c = V(add)(V(add)(a.c, b.c), e);
+    for (int w = NL / 2; w >= 1; w /= 2) {
+        s = FN(two_sum)(s, V(xlane)(s, w), &e);
+        c = V(add)(c, V(add)(V(xlane)(c, w), e));
+    }
+    ST s0 = V(lane0)(s);
+    if (!FN(rows_finite)(s0)) {
         *lo = 0;
-        return s[0];
+        return s0;
     }
-    return FN(rows_two_sum)(s[0], c[0], lo);
+    return FN(rows_two_sum)(s0, V(lane0)(c), lo);
+}
+
+/* the lanes of v (NaN-free) added in the tree above: exact for the small
+ * integers of the tie counts */
+FA_INLINE ST FN(rows_hsum)(VT v) {
+    for (int w = NL / 2; w >= 1; w /= 2) v = V(add)(v, V(xlane)(v, w));
+    return V(lane0)(v);
 }
 
 /* The first cnt (< NL) values at p, the other lanes fill. */
@@ -107,12 +112,12 @@ FA_INLINE VT FN(rows_pad)(const ST *p, ptrdiff_t cnt, ST fill) {
     return V(loadu)(b);
 }
 
+/* max (min) of the lanes of v (NaN-free), by the butterfly; on ties (+-0)
+ * the lane-0 side of each pair wins, whatever the order of max's operands */
 FA_INLINE ST FN(rows_hmax)(VT v, int min) {
-    ST b[NL];
-    V(storeu)(b, v);
     for (int w = NL / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; ++k) b[k] = (min ? b[k + w] < b[k] : b[k + w] > b[k]) ? b[k + w] : b[k];
-    return b[0];
+        v = min ? V(min)(V(xlane)(v, w), v) : V(max)(V(xlane)(v, w), v);
+    return V(lane0)(v);
 }
 
 FA_INLINE void FN(rows_fill)(ST *y, ptrdiff_t n, ST v) {
@@ -220,10 +225,7 @@ FA_INLINE ST FN(rows_exp_pass)(const ST *x, ST *e, ptrdiff_t n, ST m, int narrow
         FN(racc_add)(&a1, ev, comp);
     }
     if (logm) {
-        ST tb[NL], c = 0;
-        V(storeu)(tb, t0);
-        for (int k = 0; k < NL; ++k) c += tb[k];
-        *ties = c - pad;
+        *ties = FN(rows_hsum)(t0) - pad;
     }
     return FN(racc_total2)(a0, a1, comp, lo);
 }
