@@ -485,6 +485,14 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
             y, gx = np.empty_like(x), np.empty_like(x)
             rows(name, "fused", mode, (x, g, y, gx))
             return y, gx
+        if (rows is not None and (mode == "accurate" or mode == "fast") and type(out) is tuple
+                and len(out) == 2 and _plain(x) and _plain(g) and g.dtype is x.dtype
+                and g.shape == x.shape and type(axis) is int
+                and (axis == -1 or axis == x.ndim - 1)
+                and all(_plain_out(o, x, False) and _plain_out(o, g, False) for o in out)
+                and not np.may_share_memory(out[0], out[1])):
+            rows(name, "fused", mode, (x, g) + out)  # a pair of plain, disjoint outs
+            return out
         exp_shifted, acc = kernel(_check_mode(mode)), mode == "accurate"
         c = _Ctx(fnames["fused"], (x, grad_output), ("x", "grad_output"), axis, out, mode, nout=2)
         y, gx = c.targets()

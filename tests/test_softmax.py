@@ -344,6 +344,11 @@ def test_fast_path_same_bits_as_general_path(name, dtype, isa, mode):
         np.testing.assert_array_equal(out, y)
         assert b(g, y, -1, out) is out
         np.testing.assert_array_equal(out, gb)
+        pair = (np.empty_like(x), np.empty_like(x))
+        r = fb(x, g, -1, pair, mode=mode)
+        assert r[0] is pair[0] and r[1] is pair[1]
+        np.testing.assert_array_equal(pair[0], yf)
+        np.testing.assert_array_equal(pair[1], gf)
         # an out overlapping x at an offset: computed aside, then copied
         buf = np.concatenate([x.reshape(-1), np.zeros(1, dtype)])
         xo, oo = buf[:-1].reshape(shape), buf[1:].reshape(shape)
