@@ -169,8 +169,10 @@ def rows(str name, str op, str mode, tuple arrays, isa=None):
     2-D, or any ndim >= 1: the leading axes are the rows), with the GIL
     released: arrays = the op's inputs then its outputs (forward x, y; backward
     grad_output, output, grad_input; fused x, grad_output, y, grad_input). On
-    the active ISA, or on `isa` (a name). The checks are C-level (PyArray_*):
-    softmax on small arrays is dominated by this call's overhead."""
+    the active ISA, or on `isa` (a name). An output may be exactly an input
+    (forward, backward) and must not overlap one otherwise (fused outputs:
+    nothing): ValueError. The checks are C-level (PyArray_*): softmax on small
+    arrays is dominated by this call's overhead."""
     cdef object cfn_o = ROWS.get(name), cop_o = OPS.get(op), cmode_o = MODES.get(mode)
     if cfn_o is None:
         raise ValueError(f"rows: unknown function {name!r}; expected softmax or log_softmax")
@@ -209,6 +211,20 @@ def rows(str name, str op, str mode, tuple arrays, isa=None):
     cdef ptrdiff_t size = cnp.PyArray_SIZE(first)
     if size == 0:
         return
+    # the kernels' aliasing contract (csrc/rows-inl.h): an output may be exactly an
+    # input (forward, backward: element for element), never overlap one otherwise;
+    # the fused outputs overlap nothing
+    cdef char *lo_k
+    cdef char *lo_j
+    cdef ptrdiff_t nbytes = size * cnp.PyArray_ITEMSIZE(first)
+    cdef int j
+    for k in range(nin, narr):
+        lo_k = <char *>args[k]
+        for j in range(k):
+            lo_j = <char *>args[j]
+            if lo_k < lo_j + nbytes and lo_j < lo_k + nbytes and not (
+                    lo_k == lo_j and j < nin and cop_o != FA_OP_FUSED):
+                raise ValueError(f"rows: array {k} (an output) overlaps array {j}")
     cdef ptrdiff_t nrows = size // n
     cdef fa_rows_fn cfn = <fa_rows_fn><int>cfn_o
     cdef fa_op cop = <fa_op><int>cop_o

@@ -615,3 +615,15 @@ def test_row_kernel_bad_arguments():
         _ufuncs.rows("softmax", "forward", "accurate", (x, np.zeros((2, 3))))
     with pytest.raises(ValueError, match="shape"):
         _ufuncs.rows("softmax", "forward", "accurate", (x, np.zeros((2, 4), np.float32)))
+    # aliasing: exactly an input is fine for forward/backward, never for fused;
+    # any other overlap is refused
+    buf = np.zeros(7, np.float32)
+    a, b = buf[:6].reshape(2, 3), buf[1:].reshape(2, 3)
+    with pytest.raises(ValueError, match="overlaps"):
+        _ufuncs.rows("softmax", "forward", "accurate", (a, b))
+    _ufuncs.rows("softmax", "forward", "accurate", (a, a))
+    _ufuncs.rows("softmax", "backward", "accurate", (a, x, a))
+    with pytest.raises(ValueError, match="overlaps"):
+        _ufuncs.rows("softmax", "fused", "accurate", (a, x, a, np.zeros_like(x)))
+    with pytest.raises(ValueError, match="overlaps"):
+        _ufuncs.rows("softmax", "fused", "accurate", (x, x, a, b))
