@@ -27,7 +27,8 @@
  *
  * Backward from the output (no mode: accurate sums):
  *   softmax      gx = y * (g - sum(g * y))      (torch's order; products rounded)
- *   log_softmax  gx = g - exp(y) * sum(g)       (exp(y) for y <= 0 by the pair
+ *   log_softmax  gx = g - exp(y) * sum(g)       (exp(y) for y <= 0 by the
+ *                narrow-row exponential where min(y) >= -SPAN, else the pair
  *                exponential; a row holding a NaN or a positive y goes through libm)
  * Fused: the forward, then the gradient from its pieces while the row is in cache:
  *   softmax      as the backward on the y just computed
@@ -365,28 +366,45 @@ FA_INLINE void FN(rows_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdif
     FN(rows_softmax_grad)(g, y, gx, n, d + dl);
 }
 
-FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
-    ST ymax, ymin, sgl = 0, sg = 0;
-    /* y's maximum (for the check below) and sum(g) in one pass */
-    int bad = FN(rows_maxmin)(y, n, &ymax, &ymin, g, 1, &sg, &sgl);
-    VT vsg = S(sg + sgl);
-    if (bad || ymax > 0) { /* not the output of a log_softmax: libm's exp */
-        for (ptrdiff_t i = 0; i < n; ++i) gx[i] = g[i] - (ST)exp(y[i]) * (sg + sgl);
-        return;
-    }
+/* gx = g - exp(y) * sg over a row of y <= 0. narrow (min(y) >= -SPAN, the usual
+ * case): the narrow-row exponential, exp(y - 0) rounded once (within 0.85 ulp,
+ * no clamps); else the pair exponential, rounded. */
+FA_INLINE void FN(rows_lsm_bwd_loop)(const ST *g, const ST *y, ST *gx, ptrdiff_t n, VT vsg,
+                                     int narrow) {
     ptrdiff_t i = 0;
     for (; i < n; i += NL) {
         ptrdiff_t cnt = n - i < NL ? n - i : NL;
         VT yv = cnt == NL ? V(loadu)(y + i) : V(load_tail)(y + i, cnt);
         VT gv = cnt == NL ? V(loadu)(g + i) : V(load_tail)(g + i, cnt);
-        VT hi, lo;
-        FN(exp_neg_pair)(V(abs_clamp)(yv, S(0), S(C(FA_EXPSH_XMAX))), 1, 0, &hi, &lo);
-        VT r = V(fnma)(V(add)(hi, lo), vsg, gv);
+        VT ev;
+        if (narrow) {
+            ev = FN(exp_shifted_narrow)(yv, S(0), 0);
+        } else {
+            VT hi, lo;
+            FN(exp_neg_pair)(V(abs_clamp)(yv, S(0), S(C(FA_EXPSH_XMAX))), 1, 0, &hi, &lo);
+            ev = V(add)(hi, lo);
+        }
+        VT r = V(fnma)(ev, vsg, gv);
         if (cnt == NL)
             V(storeu)(gx + i, r);
         else
             V(store_tail)(gx + i, r, cnt);
     }
+}
+
+FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+    ST ymax, ymin, sgl = 0, sg = 0;
+    /* y's maximum (for the check below) and sum(g) in one pass */
+    int bad = FN(rows_maxmin)(y, n, &ymax, &ymin, g, 1, &sg, &sgl);
+    if (bad || ymax > 0) { /* not the output of a log_softmax: libm's exp */
+        for (ptrdiff_t i = 0; i < n; ++i) gx[i] = g[i] - (ST)exp(y[i]) * (sg + sgl);
+        return;
+    }
+    VT vsg = S(sg + sgl);
+    if (ymin >= -C(FA_ROWS_SPAN))
+        FN(rows_lsm_bwd_loop)(g, y, gx, n, vsg, 1);
+    else
+        FN(rows_lsm_bwd_loop)(g, y, gx, n, vsg, 0);
 }
 
 /* The table's kernels: args = inputs then outputs (FWD x, y; BWD g, y, gx;
