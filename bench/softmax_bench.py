@@ -1,5 +1,6 @@
 """softmax / log_softmax timings: fastact vs torch (1 thread) vs the NumPy
-expression vs np.copyto, float32/float64; medians, interleaved. Run from the
+expression vs np.copyto, float32/float64; medians, interleaved; the arrays at
+distinct offsets mod 4 KiB (fastact._measure.placed_empty). Run from the
 checkout root: python3 bench/softmax_bench.py [--quick] [--isas: every ISA]"""
 import os
 import sys
@@ -11,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import fastact  # noqa: E402
+from fastact import _measure as M  # noqa: E402
 from fastact import _ufuncs  # noqa: E402
 
 try:
@@ -53,10 +55,15 @@ def main():
     isas = [i for i in _ufuncs.ISAS if _ufuncs.isa_supported(i)] if all_isas else [best]
     for dt in dtypes:
         for shape in shapes:
-            x = rng.standard_normal(shape).astype(dt)
-            g = rng.standard_normal(shape).astype(dt)
-            out = np.empty_like(x)
-            sm, lsm = fastact.softmax(x), fastact.log_softmax(x)  # outputs for the backward
+            # every timed array at its own offset mod 4 KiB (placed_empty: with an
+            # input and an output at one page offset, loads and stores falsely
+            # alias and even np.copyto runs 10-20x slower)
+            n = int(np.prod(shape))
+            x, g, out, sm, lsm, fy, fg = (M.placed_empty(n, dt, k).reshape(shape) for k in range(7))
+            x[...] = rng.standard_normal(shape)
+            g[...] = rng.standard_normal(shape)
+            fastact.softmax(x, -1, sm)  # outputs for the backward
+            fastact.log_softmax(x, -1, lsm)
             reps = 3 if x.size > 1e6 else 40
             cands = {"copyto": lambda: np.copyto(out, x)}
             for isa in isas:
@@ -69,7 +76,7 @@ def main():
                     for op in ("softmax", "log_softmax"):
                         cands[f"fa.{op}_fwd_bwd {mode}{sfx}"] = (
                             lambda m=mode, i=isa, f=getattr(fastact, op + "_fwd_bwd"):
-                            (_ufuncs.set_isa(i), f(x, g, mode=m)))
+                            (_ufuncs.set_isa(i), f(x, g, -1, (fy, fg), mode=m)))
                 cands[f"fa.softmax_backward{sfx}"] = (
                     lambda i=isa: (_ufuncs.set_isa(i), fastact.softmax_backward(g, sm, -1, out)))
                 cands[f"fa.log_softmax_backward{sfx}"] = (
@@ -78,14 +85,14 @@ def main():
             cands["numpy log_softmax"] = lambda: np_log_softmax(x)
             if torch is not None:
                 tx, tg = torch.from_numpy(x), torch.from_numpy(g)
-                ty = torch.softmax(tx, -1)
+                ty = torch.from_numpy(sm)  # placed; the values of torch's within an ulp or so
                 cands["torch softmax"] = lambda: torch.softmax(tx, -1)
                 cands["torch log_softmax"] = lambda: torch.log_softmax(tx, -1)
                 cands["torch softmax_backward"] = (
                     lambda: torch._softmax_backward_data(tg, ty, -1, tx.dtype))
                 cands["torch softmax fwd+bwd"] = lambda: torch._softmax_backward_data(
                     tg, torch.softmax(tx, -1), -1, tx.dtype)
-                tl = torch.log_softmax(tx, -1)
+                tl = torch.from_numpy(lsm)
                 cands["torch log_softmax_backward"] = (
                     lambda: torch._log_softmax_backward_data(tg, tl, -1, tx.dtype))
                 cands["torch log_softmax fwd+bwd"] = lambda: torch._log_softmax_backward_data(

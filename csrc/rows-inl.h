@@ -27,7 +27,8 @@
  *
  * Backward from the output (no mode: accurate sums):
  *   softmax      gx = y * (g - sum(g * y))      (torch's order; products rounded)
- *   log_softmax  gx = g - exp(y) * sum(g)       (exp(y) for y <= 0 by the pair
+ *   log_softmax  gx = g - exp(y) * sum(g)       (exp(y) for y <= 0 by the
+ *                narrow-row exponential where min(y) >= -SPAN, else the pair
  *                exponential; a row holding a NaN or a positive y goes through libm)
  * Fused: the forward, then the gradient from its pieces while the row is in cache:
  *   softmax      as the backward on the y just computed
@@ -73,31 +74,36 @@ FA_INLINE ST FN(rows_two_sum)(ST a, ST b, ST *lo) {
 FA_INLINE int FN(rows_finite)(ST v) { return v <= C(FA_MAXF) && v >= -C(FA_MAXF); }
 
 /* The total of two accumulators as a pair hi + *lo: the vectors added (TwoSum),
- * then the lanes halved in a fixed tree (*lo = 0 in plain mode, or when hi is
- * not finite: an inf stays an inf, not the NaN its TwoSum error would be). */
+ * then the lanes in a fixed tree (lane k with lane k + w, w = NL/2 ... 1), kept in
+ * vector registers by a butterfly (V(xlane); lane 0 holds the tree's result)
+ * (*lo = 0 in plain mode, or when hi is not finite: an inf stays an inf, not the
+ * NaN its TwoSum error would be). */
 FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
-    ST s[NL], c[NL];
     if (!comp) {
-        V(storeu)(s, V(add)(a.s, b.s));
-        for (int w = NL / 2; w >= 1; w /= 2)
-            for (int k = 0; k < w; ++k) s[k] += s[k + w];
+        VT s = V(add)(a.s, b.s);
+        for (int w = NL / 2; w >= 1; w /= 2) s = V(add)(s, V(xlane)(s, w));
         *lo = 0;
-        return s[0];
+        return V(lane0)(s);
     }
-    VT e, v = FN(two_sum)(a.s, b.s, &e);
-    V(storeu)(s, v);
-    V(storeu)(c, V(add)(V(add)(a.c, b.c), e));
-    for (int w = NL / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; ++k) {
-            ST err;
-            s[k] = FN(rows_two_sum)(s[k], s[k + w], &err);
-            c[k] += c[k + w] + err;
-        }
-    if (!FN(rows_finite)(s[0])) {
+    VT e, s = FN(two_sum)(a.s, b.s, &e);
+    VT c = V(add)(V(add)(a.c, b.c), e);
+    for (int w = NL / 2; w >= 1; w /= 2) {
+        s = FN(two_sum)(s, V(xlane)(s, w), &e);
+        c = V(add)(c, V(add)(V(xlane)(c, w), e));
+    }
+    ST s0 = V(lane0)(s);
+    if (!FN(rows_finite)(s0)) {
         *lo = 0;
-        return s[0];
+        return s0;
     }
-    return FN(rows_two_sum)(s[0], c[0], lo);
+    return FN(rows_two_sum)(s0, V(lane0)(c), lo);
+}
+
+/* the lanes of v (NaN-free) added in the tree above: exact for the small
+ * integers of the tie counts */
+FA_INLINE ST FN(rows_hsum)(VT v) {
+    for (int w = NL / 2; w >= 1; w /= 2) v = V(add)(v, V(xlane)(v, w));
+    return V(lane0)(v);
 }
 
 /* The first cnt (< NL) values at p, the other lanes fill. */
@@ -107,12 +113,12 @@ FA_INLINE VT FN(rows_pad)(const ST *p, ptrdiff_t cnt, ST fill) {
     return V(loadu)(b);
 }
 
+/* max (min) of the lanes of v (NaN-free), by the butterfly; on ties (+-0)
+ * the lane-0 side of each pair wins, whatever the order of max's operands */
 FA_INLINE ST FN(rows_hmax)(VT v, int min) {
-    ST b[NL];
-    V(storeu)(b, v);
     for (int w = NL / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; ++k) b[k] = (min ? b[k + w] < b[k] : b[k + w] > b[k]) ? b[k + w] : b[k];
-    return b[0];
+        v = min ? V(min)(V(xlane)(v, w), v) : V(max)(V(xlane)(v, w), v);
+    return V(lane0)(v);
 }
 
 FA_INLINE void FN(rows_fill)(ST *y, ptrdiff_t n, ST v) {
@@ -220,10 +226,7 @@ FA_INLINE ST FN(rows_exp_pass)(const ST *x, ST *e, ptrdiff_t n, ST m, int narrow
         FN(racc_add)(&a1, ev, comp);
     }
     if (logm) {
-        ST tb[NL], c = 0;
-        V(storeu)(tb, t0);
-        for (int k = 0; k < NL; ++k) c += tb[k];
-        *ties = c - pad;
+        *ties = FN(rows_hsum)(t0) - pad;
     }
     return FN(racc_total2)(a0, a1, comp, lo);
 }
@@ -314,7 +317,10 @@ FA_INLINE void FN(rows_log_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx,
                                         int fast) {
     int comp = !fast;
     ST m, mn, tl, ties, sg = 0, sgl = 0;
-    if (FN(rows_maxmin)(x, n, &m, &mn, g, comp, &sg, &sgl)) {
+    /* sum(g) compensated in both modes: the gradient's g - e sum(g) / (1 + t)
+     * cancels, and plain sums on the few lanes of scalar/SSE2 measured 8.7e-6 of
+     * the row scale on rows of 4096 (compensated: the cost of a load-bound pass) */
+    if (FN(rows_maxmin)(x, n, &m, &mn, g, 1, &sg, &sgl)) {
         FN(rows_fill)(y, n, (ST)NAN);
         if (gx) FN(rows_fill)(gx, n, (ST)NAN);
         return;
@@ -360,28 +366,45 @@ FA_INLINE void FN(rows_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdif
     FN(rows_softmax_grad)(g, y, gx, n, d + dl);
 }
 
-FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
-    ST ymax, ymin, sgl = 0, sg = 0;
-    /* y's maximum (for the check below) and sum(g) in one pass */
-    int bad = FN(rows_maxmin)(y, n, &ymax, &ymin, g, 1, &sg, &sgl);
-    VT vsg = S(sg + sgl);
-    if (bad || ymax > 0) { /* not the output of a log_softmax: libm's exp */
-        for (ptrdiff_t i = 0; i < n; ++i) gx[i] = g[i] - (ST)exp(y[i]) * (sg + sgl);
-        return;
-    }
+/* gx = g - exp(y) * sg over a row of y <= 0. narrow (min(y) >= -SPAN, the usual
+ * case): the narrow-row exponential, exp(y - 0) rounded once (within 0.85 ulp,
+ * no clamps); else the pair exponential, rounded. */
+FA_INLINE void FN(rows_lsm_bwd_loop)(const ST *g, const ST *y, ST *gx, ptrdiff_t n, VT vsg,
+                                     int narrow) {
     ptrdiff_t i = 0;
     for (; i < n; i += NL) {
         ptrdiff_t cnt = n - i < NL ? n - i : NL;
         VT yv = cnt == NL ? V(loadu)(y + i) : V(load_tail)(y + i, cnt);
         VT gv = cnt == NL ? V(loadu)(g + i) : V(load_tail)(g + i, cnt);
-        VT hi, lo;
-        FN(exp_neg_pair)(V(abs_clamp)(yv, S(0), S(C(FA_EXPSH_XMAX))), 1, 0, &hi, &lo);
-        VT r = V(fnma)(V(add)(hi, lo), vsg, gv);
+        VT ev;
+        if (narrow) {
+            ev = FN(exp_shifted_narrow)(yv, S(0), 0);
+        } else {
+            VT hi, lo;
+            FN(exp_neg_pair)(V(abs_clamp)(yv, S(0), S(C(FA_EXPSH_XMAX))), 1, 0, &hi, &lo);
+            ev = V(add)(hi, lo);
+        }
+        VT r = V(fnma)(ev, vsg, gv);
         if (cnt == NL)
             V(storeu)(gx + i, r);
         else
             V(store_tail)(gx + i, r, cnt);
     }
+}
+
+FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+    ST ymax, ymin, sgl = 0, sg = 0;
+    /* y's maximum (for the check below) and sum(g) in one pass */
+    int bad = FN(rows_maxmin)(y, n, &ymax, &ymin, g, 1, &sg, &sgl);
+    if (bad || ymax > 0) { /* not the output of a log_softmax: libm's exp */
+        for (ptrdiff_t i = 0; i < n; ++i) gx[i] = g[i] - (ST)exp(y[i]) * (sg + sgl);
+        return;
+    }
+    VT vsg = S(sg + sgl);
+    if (ymin >= -C(FA_ROWS_SPAN))
+        FN(rows_lsm_bwd_loop)(g, y, gx, n, vsg, 1);
+    else
+        FN(rows_lsm_bwd_loop)(g, y, gx, n, vsg, 0);
 }
 
 /* The table's kernels: args = inputs then outputs (FWD x, y; BWD g, y, gx;

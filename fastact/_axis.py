@@ -1,17 +1,22 @@
 """softmax and log_softmax along one axis, as torch.softmax / torch.log_softmax(dim=...).
 
-Not ufuncs. The compiled backend runs a C row kernel (csrc/rows-inl.h, reached
-through the backend's `rows`): one call over all the rows, each row's passes
-(max, exp and sum, normalisation, gradient) done while it is in cache, with
-compensated sums; rows along a contiguous last axis are used in place, any
-other layout is copied to such rows block by block (so the bits never depend
-on the layout) and the results copied back. The formulas below are the
-kernel's too; its sums are described in csrc/rows-inl.h.
+Not ufuncs. Two implementations of the same formulas:
 
-The fallback backend (no `rows`) does a few NumPy passes around one element-wise kernel,
-exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the pure-NumPy
-twin in fastact/_fallback_math.py), reached through the backend's get_ufunc so
-the compiled and fallback backends (and every ISA) serve it alike:
+The compiled backend runs a C row kernel (csrc/rows-inl.h, reached through the
+backend's `rows`): one call over all the rows, each row's passes (max, exp and
+sum, normalisation, gradient) done while it is in cache. Its sums are
+compensated in the array's dtype (accurate mode) or plain (fast mode); the
+kernel's header describes them, the exponential and the special rows. Rows
+along a contiguous last axis are used in place (the common call -- contiguous
+float32/float64, default axis, no out or a matching one -- goes straight to the
+kernel, skipping _Ctx); any other layout is copied to such rows block by block
+(so the bits never depend on the layout) and the results copied back.
+
+The fallback backend (no `rows`) does a few NumPy passes around one element-wise
+kernel, exp_shifted(x, shift) = exp(x - shift) (csrc/act/softmax-inl.h; the
+pure-NumPy twin in fastact/_fallback_math.py), reached through the backend's
+get_ufunc so that path can also be run on the compiled kernel (the tests compare
+the two):
 
   forward      m = max(x, axis) (argmax, then a gather); e = exp_shifted(x, m)
                softmax      y = e / sum(e, axis)
@@ -25,20 +30,19 @@ the compiled and fallback backends (and every ISA) serve it alike:
                softmax      as the backward, on the y just computed
                log_softmax  gx = g - e * (sum(g, axis) / (1 + t))   (e / (1 + t) = exp(y), unrounded)
 
-The shift m is the row maximum with keepdims, so NumPy broadcasting hands the
-kernel a stride-0 parameter along the axis (read once per row). x - m is formed
-exactly (a TwoSum pair) inside the kernel, so exp(x - m) carries about one
-rounding, and e <= 1 with e = 1 at the maximum: the sum never overflows and is
-at least 1. Sums (_rowsum): accurate mode accumulates float32 in float64 and
-uses NumPy's pairwise sum for float64; fast mode sums in the array's dtype.
-Rows whose maximum is not finite (a NaN, a +inf, or every element -inf) come
-out all NaN, as in torch; the kernel sees shift 0 there, so no floating-point
-warning is raised for them.
+There the shift m is the row maximum with keepdims, so NumPy broadcasting hands
+the kernel a stride-0 parameter along the axis (read once per row). x - m is
+formed exactly (a TwoSum pair) inside the kernel, so exp(x - m) carries about one
+rounding, and e <= 1 with e = 1 at the maximum: the sum never overflows and is at
+least 1. Sums (_rowsum): accurate mode accumulates float32 in float64 and uses
+NumPy's pairwise sum for float64; fast mode sums in the array's dtype. Large
+arrays are processed in blocks of whole rows (about _BLOCK elements, a slice
+along another axis) so the passes over a block run in cache; a row (a slice
+along `axis`) is never split, so results do not depend on the blocking.
 
-Large arrays are processed in blocks of whole rows (about _BLOCK elements, a
-slice along another axis) so the passes over a block run in cache; a row
-(a slice along `axis`) is never split, so results do not depend on the blocking.
-float16 is computed in float32 and rounded once at the end.
+Both: rows whose maximum is not finite (a NaN, a +inf, or every element -inf)
+come out all NaN, as in torch, with no floating-point warning. float16 is
+computed in float32 and rounded once at the end.
 """
 import operator
 
@@ -364,7 +368,7 @@ def _run_rows(rows, name, op, mode, ins, outs, axis):
             ok = o.flags.c_contiguous and all(
                 not np.may_share_memory(o, a) or (op != "fused" and _same(o, a)) for a in ins)
             targets.append(o if ok else np.empty(shape, o.dtype))
-        rows(name, op, mode, tuple(a.reshape(-1, n) for a in ins + targets))
+        rows(name, op, mode, tuple(ins + targets))  # rows along the last axis, any ndim
         for o, t in zip(outs, targets):
             if t is not o:
                 np.copyto(o, t)
@@ -375,6 +379,23 @@ def _run_rows(rows, name, op, mode, ins, outs, axis):
         rows(name, op, mode, tuple(a.reshape(-1, n) for a in bins + bouts))
         for o, b in zip(outs, bouts):
             np.copyto(np.moveaxis(o[ix], axis, -1), b)
+
+
+def _plain(a):
+    """a is a C-contiguous float32/float64 ndarray of at least one axis: the
+    arrays the row kernel takes as they are (the fast path of the public
+    functions; anything else goes through _Ctx's conversions and checks)."""
+    return (type(a) is np.ndarray and (a.dtype is _F32 or a.dtype is _F64)
+            and a.ndim and a.flags.c_contiguous)
+
+
+def _plain_out(o, a):
+    """o (an out argument) may be handed to the row kernel for input a: a plain
+    array of a's dtype and shape, writable. Overlap with the inputs is checked
+    by rows() itself (in C: np.may_share_memory took 0.3 us a call), which
+    raises ValueError; the caller then takes the general path, which uses a
+    scratch array."""
+    return _plain(o) and o.dtype is a.dtype and o.shape == a.shape and o.flags.writeable
 
 
 def make_api(act, get_ufunc, get_rows=lambda: None):
@@ -394,7 +415,24 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
         # element dominates by e^87 or more (0.41 relative error measured)
         return get_ufunc("exp_shifted", "forward", "accurate" if log else _check_mode(mode))
 
+    # The fast path (no _Ctx): the common call -- contiguous float32/float64 rows
+    # along the last axis, no out or a matching one, a valid mode -- straight to
+    # the row kernel. On 1,000 elements _Ctx and _run_rows cost ~4x the kernel.
+    # Any other call takes the general path below, which does every check.
     def forward(x, axis=-1, out=None, *, mode="accurate"):
+        rows = get_rows()
+        if (rows is not None and (mode == "accurate" or mode == "fast") and _plain(x)
+                and type(axis) is int and (axis == -1 or axis == x.ndim - 1)):
+            if out is None:
+                y = np.empty_like(x)
+                rows(name, "forward", mode, (x, y))
+                return y
+            if _plain_out(out, x):
+                try:
+                    rows(name, "forward", mode, (x, out))
+                    return out
+                except ValueError:  # out overlaps x (not exactly): the general path
+                    pass
         exp_shifted, acc = kernel(_check_mode(mode)), mode == "accurate"
         c = _Ctx(fnames["forward"], (x,), ("x",), axis, out, mode)
         (y,) = c.targets()
@@ -411,6 +449,21 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
         return c.finish([y])
 
     def backward(grad_output, output, axis=-1, out=None):
+        rows = get_rows()
+        g, y = grad_output, output
+        if (rows is not None and _plain(g) and _plain(y) and y.dtype is g.dtype
+                and y.shape == g.shape and type(axis) is int
+                and (axis == -1 or axis == g.ndim - 1)):
+            if out is None:
+                gx = np.empty_like(g)
+                rows(name, "backward", "accurate", (g, y, gx))
+                return gx
+            if _plain_out(out, g):
+                try:
+                    rows(name, "backward", "accurate", (g, y, out))
+                    return out
+                except ValueError:  # out overlaps an input (not exactly)
+                    pass
         c = _Ctx(fnames["backward"], (grad_output, output), ("grad_output", "output"), axis, out)
         (gx,) = c.targets()
         g, y = c.arrays
@@ -430,6 +483,25 @@ def make_api(act, get_ufunc, get_rows=lambda: None):
         return c.finish([gx])
 
     def fwd_bwd(x, grad_output, axis=-1, out=(None, None), *, mode="accurate"):
+        rows = get_rows()
+        g = grad_output
+        if (rows is not None and (mode == "accurate" or mode == "fast") and type(out) is tuple
+                and len(out) == 2 and out[0] is None and out[1] is None and _plain(x) and _plain(g) and g.dtype is x.dtype
+                and g.shape == x.shape and type(axis) is int
+                and (axis == -1 or axis == x.ndim - 1)):
+            y, gx = np.empty_like(x), np.empty_like(x)
+            rows(name, "fused", mode, (x, g, y, gx))
+            return y, gx
+        if (rows is not None and (mode == "accurate" or mode == "fast") and type(out) is tuple
+                and len(out) == 2 and _plain(x) and _plain(g) and g.dtype is x.dtype
+                and g.shape == x.shape and type(axis) is int
+                and (axis == -1 or axis == x.ndim - 1)
+                and _plain_out(out[0], x) and _plain_out(out[1], x)):
+            try:
+                rows(name, "fused", mode, (x, g) + out)
+                return out
+            except ValueError:  # an out overlaps an input or the other out
+                pass
         exp_shifted, acc = kernel(_check_mode(mode)), mode == "accurate"
         c = _Ctx(fnames["fused"], (x, grad_output), ("x", "grad_output"), axis, out, mode, nout=2)
         y, gx = c.targets()

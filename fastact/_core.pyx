@@ -153,48 +153,84 @@ ROWS = {"softmax": FA_ROWS_SOFTMAX, "log_softmax": FA_ROWS_LOG_SOFTMAX}
 _ROW_ARGS = {"forward": (1, 1), "backward": (2, 1), "fused": (2, 2)}
 
 
+cdef bint _same_dims(cnp.ndarray a, cnp.ndarray b, int nd):
+    if cnp.PyArray_NDIM(a) != nd:
+        return False
+    cdef int d
+    for d in range(nd):
+        if cnp.PyArray_DIMS(a)[d] != cnp.PyArray_DIMS(b)[d]:
+            return False
+    return True
+
+
 def rows(str name, str op, str mode, tuple arrays, isa=None):
-    """Run the row kernel of softmax or log_softmax (csrc/rows-inl.h) over 2-D
-    C-contiguous float32/float64 arrays of one shape (rows along the last
-    axis), with the GIL released: arrays = the op's inputs then its outputs
-    (forward x, y; backward grad_output, output, grad_input; fused x,
-    grad_output, y, grad_input). On the active ISA, or on `isa` (a name)."""
-    if name not in ROWS:
+    """Run the row kernel of softmax or log_softmax (csrc/rows-inl.h) over
+    C-contiguous float32/float64 arrays of one shape (rows along the last axis;
+    2-D, or any ndim >= 1: the leading axes are the rows), with the GIL
+    released: arrays = the op's inputs then its outputs (forward x, y; backward
+    grad_output, output, grad_input; fused x, grad_output, y, grad_input). On
+    the active ISA, or on `isa` (a name). An output may be exactly an input
+    (forward, backward) and must not overlap one otherwise (fused outputs:
+    nothing): ValueError. The checks are C-level (PyArray_*): softmax on small
+    arrays is dominated by this call's overhead."""
+    cdef object cfn_o = ROWS.get(name), cop_o = OPS.get(op), cmode_o = MODES.get(mode)
+    if cfn_o is None:
         raise ValueError(f"rows: unknown function {name!r}; expected softmax or log_softmax")
-    if op not in _ROW_ARGS:
+    if cop_o is None:
         raise ValueError(f"rows: unknown op {op!r}; expected one of {', '.join(_ROW_ARGS)}")
-    if mode not in MODES:
+    if cmode_o is None:
         raise ValueError(f"rows: unknown mode {mode!r}; expected accurate or fast")
-    nin, nout = _ROW_ARGS[op]
-    if len(arrays) != nin + nout:
-        raise TypeError(f"rows: {op} takes {nin + nout} arrays, got {len(arrays)}")
+    cdef int nin = 2 if cop_o != FA_OP_FWD else 1
+    cdef int nout = 2 if cop_o == FA_OP_FUSED else 1
+    cdef Py_ssize_t narr = len(arrays)
+    if narr != nin + nout:
+        raise TypeError(f"rows: {op} takes {nin + nout} arrays, got {narr}")
     cdef int cisa = -1 if isa is None else <int>_isa_index(isa)
-    first = arrays[0]
-    for k, a in enumerate(arrays):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"rows: array {k} is a {type(a).__name__}, not a numpy.ndarray")
-        if a.ndim != 2 or not a.flags.c_contiguous:
-            raise ValueError(f"rows: array {k} must be 2-D and C-contiguous")
-        if a.dtype != first.dtype or a.dtype not in (np.float32, np.float64):
-            raise TypeError(f"rows: array {k} has dtype {a.dtype}; all must be float32 "
-                            "or all float64")
-        if a.shape != first.shape:
-            raise ValueError(f"rows: array {k} has shape {a.shape}, expected {first.shape}")
-        if k >= nin and not a.flags.writeable:
-            raise ValueError(f"rows: output array {k} is read-only")
     cdef void *args[4]
-    cdef cnp.ndarray arr
-    for k, a in enumerate(arrays):
-        arr = a
+    cdef cnp.ndarray arr, first = None
+    cdef int k, nd = 0, typ = 0
+    cdef object a
+    for k in range(narr):
+        a = arrays[k]
+        if not cnp.PyArray_Check(a):
+            raise TypeError(f"rows: array {k} is a {type(a).__name__}, not a numpy.ndarray")
+        arr = <cnp.ndarray>a
+        if cnp.PyArray_NDIM(arr) < 1 or not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+            raise ValueError(f"rows: array {k} must be C-contiguous with at least one axis")
+        if k == 0:
+            first, nd, typ = arr, cnp.PyArray_NDIM(arr), cnp.PyArray_TYPE(arr)
+        if cnp.PyArray_TYPE(arr) != typ or (typ != cnp.NPY_FLOAT and typ != cnp.NPY_DOUBLE):
+            raise TypeError(f"rows: array {k} has dtype {arr.dtype}; all must be float32 "
+                            "or all float64")
+        if not _same_dims(arr, first, nd):
+            raise ValueError(f"rows: array {k} has shape {a.shape}, expected {arrays[0].shape}")
+        if k >= nin and not cnp.PyArray_ISWRITEABLE(arr):
+            raise ValueError(f"rows: output array {k} is read-only")
         args[k] = cnp.PyArray_DATA(arr)
-    cdef ptrdiff_t nrows = first.shape[0], n = first.shape[1]
-    cdef fa_rows_fn cfn = <fa_rows_fn><int>ROWS[name]
-    cdef fa_op cop = <fa_op><int>OPS[op]
-    cdef fa_mode cmode = <fa_mode><int>MODES[mode]
-    cdef fa_dtype cdt = FA_F64 if first.dtype == np.float64 else FA_F32
-    cdef int rc = 0
-    if nrows == 0 or n == 0:
+    cdef ptrdiff_t n = cnp.PyArray_DIMS(first)[nd - 1]
+    cdef ptrdiff_t size = cnp.PyArray_SIZE(first)
+    if size == 0:
         return
+    # the kernels' aliasing contract (csrc/rows-inl.h): an output may be exactly an
+    # input (forward, backward: element for element), never overlap one otherwise;
+    # the fused outputs overlap nothing
+    cdef char *lo_k
+    cdef char *lo_j
+    cdef ptrdiff_t nbytes = size * cnp.PyArray_ITEMSIZE(first)
+    cdef int j
+    for k in range(nin, narr):
+        lo_k = <char *>args[k]
+        for j in range(k):
+            lo_j = <char *>args[j]
+            if lo_k < lo_j + nbytes and lo_j < lo_k + nbytes and not (
+                    lo_k == lo_j and j < nin and cop_o != FA_OP_FUSED):
+                raise ValueError(f"rows: array {k} (an output) overlaps array {j}")
+    cdef ptrdiff_t nrows = size // n
+    cdef fa_rows_fn cfn = <fa_rows_fn><int>cfn_o
+    cdef fa_op cop = <fa_op><int>cop_o
+    cdef fa_mode cmode = <fa_mode><int>cmode_o
+    cdef fa_dtype cdt = FA_F64 if typ == cnp.NPY_DOUBLE else FA_F32
+    cdef int rc = 0
     with nogil:
         rc = fa_rows_call(cisa, cfn, cop, cmode, cdt, args, nrows, n)
     if rc != 0:

@@ -191,72 +191,91 @@ _SOFTSIGN_BOUNDS = _bounds(
           "1.3e154), as for float32 (grad_output = 1)."
           " For any grad_output, g f' adds one rounding: 1.44 ulp measured over 10^6 random (x, g) (AVX2)"),
 )
-# softmax and log_softmax (fastact/_axis.py): NumPy passes around the exp_shifted
-# kernel. Measured by `python tests/softmax_reference.py` (the cases of
-# tests/test_softmax.py: rows of 1 to 4096 elements, values of scale 1 to 1e4, a
-# dominant element, magnitudes up to max/4, other and strided axes) against the
+# softmax and log_softmax (fastact/_axis.py). The compiled backend runs the C row
+# kernel (csrc/rows-inl.h: per row the max, exp(x - max) and its sum, the
+# normalisation, the gradient, with the row in cache); the fallback does NumPy
+# passes around the exp_shifted kernel. Accurate mode: the row sums compensated
+# in the array's dtype (TwoSum per lane, lanes added in a fixed tree); fast mode:
+# plain sums in the dtype (two accumulators of NL lanes: 2 lanes on the scalar
+# path). The fallback's accurate sums: float32 accumulated in float64, float64 by
+# NumPy's pairwise sum. Measured by `python tests/softmax_reference.py` (the cases
+# of tests/test_softmax.py: rows of 1 to 4096 elements, values of scale 1 to 1e4,
+# a dominant element, magnitudes up to max/4, other and strided axes) against the
 # max-subtracted formulas in float64 (float32 results) or long double (float64
-# results), on the scalar, SSE2 and AVX2 paths (all equal; AVX-512 not available
-# on the measuring machine) and the fallback. The gradient (fused, and the
-# backward from the exact output) is measured with grad_output ~ N(0, 1) and
-# stated in units of the row's largest term (softmax: max |y g|, |y <g, y>|;
-# log_softmax: max |g|, |exp(y) sum g|): the gradient cancels, so no bound
-# relative to each element exists (torch's formula has the same limit); "ulp"
-# is then ulps of that term and "abs" a fraction of it.
+# results), on the scalar, SSE2 and AVX2 row kernels (AVX-512 not available on
+# the measuring machine) and, with FASTACT_PURE_PYTHON=1, the fallback; each
+# text gives the worst row-kernel figure and the fallback's where it is larger.
+# The gradient (fused, and the backward from the exact output) is measured with
+# grad_output ~ N(0, 1) and stated in units of the row's largest term (softmax:
+# max |y g|, |y <g, y>|; log_softmax: max |g|, |exp(y) sum g|): the gradient
+# cancels, so no bound relative to each element exists (torch's formula has the
+# same limit); "ulp" is then ulps of that term and "abs" a fraction of it.
 _SM_WHY = ("exp(x - max) with the difference as an exact pair: within 1 ulp (0.99 "
-           "measured; 1.32 for terms below 2^-100 / 2^-970); the row sum ")
+           "measured; 1.32 for terms below 2^-100 / 2^-970); ")
+_SM_KSUM = ("the row sum compensated in the dtype (about u^2 n relative), its "
+            "reciprocal corrected to about half an ulp, one product per element")
 _SOFTMAX_BOUNDS = {
     ("forward", "accurate", "float32"): Bound(
-        3.0, None, "2.35 ulp measured: " + _SM_WHY + "accumulated in float64 and rounded "
-        "once (0.5 ulp), then one division"),
+        3.0, None, "2.22 ulp measured (row kernel, every ISA): " + _SM_WHY + _SM_KSUM
+        + "; fallback 2.35 ulp (float64 sums, one division)"),
     ("forward", "fast", "float32"): Bound(
-        None, 1e-6, "6.9e-7 relative measured (normal results): fast exp (degree-5, "
-        "terms below 2^-126 flushed to 0), row sums in float32 (np.einsum along a contiguous "
-        "last axis)"),
+        None, 1e-6, "8.1e-7 relative measured (normal results; scalar path, 4.4e-7 "
+        "SSE2/AVX2): fast exp (degree-5, terms below 2^-126 flushed to 0), plain float32 "
+        "row sums (the scalar path's two lanes on rows of 4096 set the figure)"),
     ("fused", "accurate", "float32"): Bound(
-        4.0, None, "3.15 ulp of the row's largest term measured: y * (g - sum(g y)), "
-        "sums in float64"),
+        4.0, None, "3.2 ulp of the row's largest term measured (AVX2; fallback 3.48): "
+        "y * (g - sum(g y)), torch's order, the products rounded, the sum compensated"),
     ("fused", "fast", "float32"): Bound(
-        None, None, "9.6 ulp (5.7e-7) of the row's largest term measured: float32 sums",
-        abs=1e-6),
+        None, None, "8.1 ulp (5.8e-7) of the row's largest term measured (scalar path): "
+        "plain float32 sums", abs=1e-6),
     ("forward", "accurate", "float64"): Bound(
-        12.0, None, "10.9 ulp measured: " + _SM_WHY + "by NumPy's sum: pairwise along a "
-        "contiguous axis (<= 6.2 ulp on rows up to 4096), sequential along a strided "
-        "axis (10.9 ulp on 300-element columns); float64 has no wider type to "
-        "accumulate in cheaply"),
+        12.0, None, "2.5 ulp measured (row kernel): " + _SM_WHY + _SM_KSUM + "; the "
+        "bound is the fallback's: 7.2 ulp measured (NumPy's sum: pairwise along a "
+        "contiguous axis, sequential along a strided one; 10.9 ulp was measured on "
+        "300-element strided columns before)"),
     ("forward", "fast", "float64"): Bound(
-        None, 1e-12, "3.3e-13 relative measured: degree-10 exp, einsum row sums"),
+        None, 1e-12, "3.3e-13 relative measured: degree-10 exp, plain row sums"),
     ("fused", "accurate", "float64"): Bound(
-        12.0, None, "10.3 ulp of the row's largest term measured: the sums as the forward's"),
+        12.0, None, "3.5 ulp of the row's largest term measured (row kernel); fallback "
+        "7.1 (its sums as its forward's)"),
     ("fused", "fast", "float64"): Bound(
-        None, None, "1.9e3 ulp (2.1e-13) of the row's largest term measured: the fast exp",
+        None, None, "1.9e3 ulp (2.7e-13) of the row's largest term measured: the fast exp",
         abs=1e-12),
 }
 _LOG_SOFTMAX_BOUNDS = {
     ("forward", "accurate", "float32"): Bound(
-        2.0, None, "1.73 ulp measured: (x - max) - log1p(t), t the sum of exp(x - max) "
-        "over all but the maximum (whose term is exactly 1) accumulated in float64, so "
-        "the largest result keeps full relative accuracy when one element dominates; "
-        "the two terms have the same sign (no cancellation)"),
+        2.0, None, "1.45 ulp measured (row kernel; fallback 1.73): (x - max) - log1p(t), "
+        "t the sum of exp(x - max) over all but one maximum (whose term is exactly 1), "
+        "compensated, and log1p of the pair t, so the largest result keeps full "
+        "relative accuracy when one element dominates; the two terms have the same "
+        "sign (no cancellation)"),
     ("forward", "fast", "float32"): Bound(
-        None, 1e-6, "3.9e-7 relative (4.1 ulp) measured: the accurate exp (the fast one "
-        "would flush the terms that make up a dominated row's t), float32 row sums"),
+        None, 1.5e-6, "9.3e-7 relative (13.7 ulp) measured on the scalar path, 2.5e-7 "
+        "(3.3 ulp) on SSE2/AVX2: the accurate exp where a term may be subnormal (the "
+        "fast one would flush the terms that make up a dominated row's t), plain float32 "
+        "sums of t: the scalar path's two lanes over rows of 4096 set the figure (the "
+        "bound was 1e-6 for NumPy's einsum sums; 9.3e-7 left no margin)"),
     ("fused", "accurate", "float32"): Bound(
-        3.5, None, "2.61 ulp of the row's largest term measured: g - e (sum(g) / s), "
-        "e / s = exp(y) before rounding, sums in float64"),
+        3.5, None, "2.37 ulp of the row's largest term measured (row kernel; fallback "
+        "2.61): g - e (sum(g) / (1 + t)), e / (1 + t) = exp(y) before rounding, the sums "
+        "compensated"),
     ("fused", "fast", "float32"): Bound(
-        None, None, "35.8 ulp (2.1e-6) of the row's largest term measured: sum(g) in "
-        "float32 cancels", abs=4e-6),
+        None, None, "6.3 ulp (4.1e-7) of the row's largest term measured (row kernel: "
+        "sum(g) compensated in both modes); the fallback's float32 sum(g) cancels: "
+        "35.8 ulp (2.5e-6)", abs=4e-6),
     ("forward", "accurate", "float64"): Bound(
-        7.0, None, "5.88 ulp measured: as float32, the sums by NumPy's pairwise (strided "
-        "axes: sequential) sum"),
+        7.0, None, "1.59 ulp measured (row kernel): as float32; fallback 3.9 ulp (NumPy's "
+        "pairwise, on strided axes sequential, sums; 5.88 ulp measured before)"),
     ("forward", "fast", "float64"): Bound(
-        None, 1e-14, "1.2e-15 relative measured: the accurate exp, einsum row sums"),
+        None, 1e-14, "2.1e-15 relative (17.1 ulp) measured (scalar path; 8.3e-16 "
+        "SSE2/AVX2): the accurate exp, plain row sums"),
     ("fused", "accurate", "float64"): Bound(
-        30.0, None, "23.4 ulp of the row's largest term measured: the rounding of sum(g) "
-        "over rows of up to 4096 N(0, 1) values"),
+        30.0, None, "2.8 ulp of the row's largest term measured (row kernel); the bound "
+        "is the fallback's: 23.4 ulp, the rounding of NumPy's sum(g) over rows of up to "
+        "4096 N(0, 1) values"),
     ("fused", "fast", "float64"): Bound(
-        None, None, "59.2 ulp (6.6e-15) of the row's largest term measured: einsum sums",
+        None, None, "16 ulp (2e-15) of the row's largest term measured (scalar path; "
+        "row kernel's sum(g) compensated); fallback 59.2 ulp (8.5e-15): its plain sums",
         abs=2e-14),
 }
 def _measured(forward_acc, fused_acc, forward_fast, fused_fast):

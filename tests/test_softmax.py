@@ -317,6 +317,46 @@ def test_out(name, isa):
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fast_path_same_bits_as_general_path(name, dtype, isa, mode):
+    """The common call (contiguous rows, last axis, no out or a matching one)
+    skips _Ctx (fastact/_axis.py): it must give the general path's bits. The
+    general path is forced by an axis of another integer type and by outputs
+    it must treat specially (a strided out; an out overlapping x with an
+    offset, which needs a scratch array)."""
+    rng = np.random.default_rng(8)
+    f, b, fb = fn(name), fn(name, "backward"), fn(name, "fused")
+    for shape in ((16, 64), (1000,), (3, 4, 17), (1,)):
+        x = (rng.standard_normal(shape) * 4).astype(dtype)
+        g = _grad_like(x)
+        ax = np.int64(len(shape) - 1)  # not an int: the general path
+        y = f(x, mode=mode)
+        np.testing.assert_array_equal(y, f(x, ax, mode=mode))
+        gb = b(g, y)
+        np.testing.assert_array_equal(gb, b(g, y, ax))
+        yf, gf = fb(x, g, mode=mode)
+        yg, gg = fb(x, g, ax, mode=mode)
+        np.testing.assert_array_equal(yf, yg)
+        np.testing.assert_array_equal(gf, gg)
+        np.testing.assert_array_equal(yf, y)
+        out = np.empty_like(x)
+        assert f(x, -1, out, mode=mode) is out
+        np.testing.assert_array_equal(out, y)
+        assert b(g, y, -1, out) is out
+        np.testing.assert_array_equal(out, gb)
+        pair = (np.empty_like(x), np.empty_like(x))
+        r = fb(x, g, -1, pair, mode=mode)
+        assert r[0] is pair[0] and r[1] is pair[1]
+        np.testing.assert_array_equal(pair[0], yf)
+        np.testing.assert_array_equal(pair[1], gf)
+        # an out overlapping x at an offset: computed aside, then copied
+        buf = np.concatenate([x.reshape(-1), np.zeros(1, dtype)])
+        xo, oo = buf[:-1].reshape(shape), buf[1:].reshape(shape)
+        f(xo, -1, oo, mode=mode)
+        np.testing.assert_array_equal(oo, y)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_blocking_does_not_change_results(name, isa, mode, monkeypatch):
     """Arrays above the block size are processed in blocks of whole rows (along
     another axis): the results equal those computed in one block."""
@@ -575,3 +615,15 @@ def test_row_kernel_bad_arguments():
         _ufuncs.rows("softmax", "forward", "accurate", (x, np.zeros((2, 3))))
     with pytest.raises(ValueError, match="shape"):
         _ufuncs.rows("softmax", "forward", "accurate", (x, np.zeros((2, 4), np.float32)))
+    # aliasing: exactly an input is fine for forward/backward, never for fused;
+    # any other overlap is refused
+    buf = np.zeros(7, np.float32)
+    a, b = buf[:6].reshape(2, 3), buf[1:].reshape(2, 3)
+    with pytest.raises(ValueError, match="overlaps"):
+        _ufuncs.rows("softmax", "forward", "accurate", (a, b))
+    _ufuncs.rows("softmax", "forward", "accurate", (a, a))
+    _ufuncs.rows("softmax", "backward", "accurate", (a, x, a))
+    with pytest.raises(ValueError, match="overlaps"):
+        _ufuncs.rows("softmax", "fused", "accurate", (a, x, a, np.zeros_like(x)))
+    with pytest.raises(ValueError, match="overlaps"):
+        _ufuncs.rows("softmax", "fused", "accurate", (x, x, a, b))

@@ -78,4 +78,15 @@ FA_INLINE vf64 vf64_rcp(vf64 a) {
     /* via float: only used on values well inside float's range */
     return _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(a)));
 }
+/* lane k <- lane k ^ w (w = 1, 2 or 4; a constant once inlined), and lane 0 */
+FA_INLINE vf32 vf32_xlane(vf32 v, int w) {
+    return w == 4   ? _mm256_permute2f128_ps(v, v, 1)
+           : w == 2 ? _mm256_permute_ps(v, 0x4E)
+                    : _mm256_permute_ps(v, 0xB1);
+}
+FA_INLINE vf64 vf64_xlane(vf64 v, int w) {
+    return w == 2 ? _mm256_permute2f128_pd(v, v, 1) : _mm256_permute_pd(v, 0x5);
+}
+FA_INLINE float vf32_lane0(vf32 v) { return _mm256_cvtss_f32(v); }
+FA_INLINE double vf64_lane0(vf64 v) { return _mm256_cvtsd_f64(v); }
 #endif

@@ -100,4 +100,19 @@ FA_INLINE vf32 vf32_clear_low_bits(vf32 a, int n) {
 }
 FA_INLINE vf32 vf32_scalef(vf32 p, vf32 n) { return _mm512_scalef_ps(p, n); }
 FA_INLINE vf64 vf64_scalef(vf64 p, vf64 n) { return _mm512_scalef_pd(p, n); }
+/* lane k <- lane k ^ w (w = 1, 2, 4 or 8 for f32, up to 4 for f64; a constant
+ * once inlined), and lane 0 */
+FA_INLINE vf32 vf32_xlane(vf32 v, int w) {
+    return w == 8   ? _mm512_shuffle_f32x4(v, v, 0x4E)
+           : w == 4 ? _mm512_shuffle_f32x4(v, v, 0xB1)
+           : w == 2 ? _mm512_permute_ps(v, 0x4E)
+                    : _mm512_permute_ps(v, 0xB1);
+}
+FA_INLINE vf64 vf64_xlane(vf64 v, int w) {
+    return w == 4   ? _mm512_shuffle_f64x2(v, v, 0x4E)
+           : w == 2 ? _mm512_shuffle_f64x2(v, v, 0xB1)
+                    : _mm512_permute_pd(v, 0x55);
+}
+FA_INLINE float vf32_lane0(vf32 v) { return _mm512_cvtss_f32(v); }
+FA_INLINE double vf64_lane0(vf64 v) { return _mm512_cvtsd_f64(v); }
 #endif

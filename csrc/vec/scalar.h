@@ -74,4 +74,9 @@ FA_INLINE float vf32_lut32(const float *tab, float a, int shift) {
 }
 FA_INLINE float vf32_clear_low_bits(float a, int n) { return f32_from_bits(f32_bits(a) & (~0u << n)); }
 FA_SCALAR_OPS(f64, double, uint64_t, fma, 52)
+/* one lane: there is nothing to exchange */
+FA_INLINE float vf32_xlane(float v, int w) { (void)w; return v; }
+FA_INLINE double vf64_xlane(double v, int w) { (void)w; return v; }
+FA_INLINE float vf32_lane0(float v) { return v; }
+FA_INLINE double vf64_lane0(double v) { return v; }
 #endif

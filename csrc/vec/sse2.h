@@ -93,4 +93,11 @@ FA_INLINE vf64 vf64_rcp(vf64 a) {
     /* via float: only used on values well inside float's range */
     return _mm_cvtps_pd(_mm_rcp_ps(_mm_cvtpd_ps(a)));
 }
+/* lane k <- lane k ^ w (w = 1 or 2; a constant once inlined), and lane 0 */
+FA_INLINE vf32 vf32_xlane(vf32 v, int w) {
+    return w == 2 ? _mm_shuffle_ps(v, v, 0x4E) : _mm_shuffle_ps(v, v, 0xB1);
+}
+FA_INLINE vf64 vf64_xlane(vf64 v, int w) { (void)w; return _mm_shuffle_pd(v, v, 1); }
+FA_INLINE float vf32_lane0(vf32 v) { return _mm_cvtss_f32(v); }
+FA_INLINE double vf64_lane0(vf64 v) { return _mm_cvtsd_f64(v); }
 #endif
