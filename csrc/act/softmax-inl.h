@@ -89,29 +89,6 @@ FA_INLINE void FN(exp_shifted_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx
     *gx = V(mul)(g, *y);
 }
 
-/* c[0] + c[1] t + ... + c[len-1] t^(len-1) by Estrin's scheme (t2 = t*t given):
- * pairs c[2j] + c[2j+1] t, then pairs of those with t^2, t^4, ...: about
- * log2(len) FMAs deep instead of Horner's len - 1 (len <= 16; the loops unroll
- * with the coefficient count a constant). The powers t^2, t^4 round; on
- * |t| <= 0.35 and coefficients falling like 1/i! the rounding stays in the
- * higher-order terms (the result's bounds are measured, tests/test_softmax.py). */
-FA_INLINE VT FN(rows_estrin)(VT t, VT t2, const ST *c, int len) {
-    VT a[8];
-    int m = 0;
-    for (int i = 0; i < len; i += 2, ++m) a[m] = i + 1 < len ? V(fma)(S(c[i + 1]), t, S(c[i])) : S(c[i]);
-    VT x = t2;
-    while (m > 1) {
-        int h = 0;
-        for (int j = 0; j < m; j += 2, ++h) a[h] = j + 1 < m ? V(fma)(a[j + 1], x, a[j]) : a[j];
-        m = h;
-        if (m > 1) x = V(mul)(x, x);
-    }
-    return a[0];
-}
-#ifndef FA_ROWS_ESTRIN
-#define FA_ROWS_ESTRIN(t, t2, coeffs) \
-    FN(rows_estrin)(t, t2, coeffs, (int)(sizeof(coeffs) / sizeof(coeffs[0])))
-#endif
 
 /* exp(x - m) for the row kernels (csrc/rows-inl.h) on rows whose span is narrow:
  * m finite, every x NaN-free with -SPAN <= x - m <= 0 (FA_ROWS_SPAN), so the
@@ -134,7 +111,7 @@ FA_INLINE VT FN(exp_shifted_narrow)(VT x, VT nm, int fast) {
     /* dl - n*LN2_LO beside th (exact): one addition off the chain */
     VT t = V(add)(th, V(fnma)(n, S(C(FA_LN2_LO)), dl));
     VT t2 = V(mul)(t, t);
-    VT p = fast ? FA_ROWS_ESTRIN(t, t2, C(FA_EXPF_P)) : FA_ROWS_ESTRIN(t, t2, C(FA_EXP_P));
+    VT p = fast ? FA_ESTRIN(t, t2, C(FA_EXPF_P)) : FA_ESTRIN(t, t2, C(FA_EXP_P));
     VT r = V(fma)(t2, p, t);
     VT s = V(pow2)(k);
     return V(fma)(s, r, s);

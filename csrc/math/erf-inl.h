@@ -45,23 +45,8 @@ static const float FA_ERFCF_P_f32[] = {0x1.d6f7dep-3f, 0x1.55a27ep-3f, 0x1.5446d
 #endif
 
 
-/* c[0] + c[1] v + ... + c[n-1] v^(n-1) by Estrin's scheme: pairs c[2i] + c[2i+1] v,
- * then pairs of those with v^2, v^4, ...: depth about log2(n) FMAs instead of
- * Horner's n - 1 (these kernels are latency-bound). n <= 32. */
-FA_INLINE VT FN(poly_estrin)(VT v, const ST *c, int n) {
-    VT t[16], p = v;
-    int m = (n + 1) / 2;
-    for (int i = 0; i < n / 2; ++i) t[i] = V(fma)(S(c[2 * i + 1]), v, S(c[2 * i]));
-    if (n & 1) t[n / 2] = S(c[n - 1]);
-    while (m > 1) {
-        p = V(mul)(p, p);
-        for (int i = 0; i < m / 2; ++i) t[i] = V(fma)(t[2 * i + 1], p, t[2 * i]);
-        if (m & 1) t[m / 2] = t[m - 1];
-        m = (m + 1) / 2;
-    }
-    return t[0];
-}
-#define FA_POLY_ESTRIN(v, coeffs) FN(poly_estrin)(v, coeffs, (int)(sizeof(coeffs) / sizeof(coeffs[0])))
+/* Estrin's scheme (math/exp-inl.h's FN(estrin)) with the square formed here */
+#define FA_POLY_ESTRIN(v, coeffs) FA_ESTRIN(v, V(mul)(v, v), coeffs)
 
 /* c[0] + v R(v) with the last step kept as a pair hi + *lo (the rounding of
  * v R and of the sum), so the polynomial is not rounded once more at the end. */
@@ -85,7 +70,7 @@ FA_INLINE VT FN(horner_pair)(VT v, const ST *c, int n, VT *lo) {
     return FN(last_step_pair)(v, FN(horner)(v, c + 1, n - 1), c[0], lo);
 }
 FA_INLINE VT FN(estrin_pair)(VT v, const ST *c, int n, VT *lo) {
-    VT r = FN(poly_estrin)(v, c + 5, n - 5);
+    VT r = FN(estrin)(v, V(mul)(v, v), c + 5, n - 5);
     for (int i = 4; i >= 1; --i) r = V(fma)(r, v, S(c[i]));
     return FN(last_step_pair)(v, r, c[0], lo);
 }
