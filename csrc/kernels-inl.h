@@ -139,6 +139,7 @@
 #define FA_IS_F64 0
 #include "act/all-inl.h"
 #include "activations.def"
+#include "rows-inl.h"
 #undef FA_D
 #undef ST
 #undef FA_IS_F64
@@ -148,6 +149,7 @@
 #define FA_IS_F64 1
 #include "act/all-inl.h"
 #include "activations.def"
+#include "rows-inl.h"
 #undef FA_D
 #undef ST
 #undef FA_IS_F64
@@ -176,23 +178,8 @@ const fa_kernel_table FA_CAT(fa_table_, FA_TARGET) = {
 };
 #undef FA_ACT
 
-/* ---- Row kernels: softmax and log_softmax over contiguous rows (rows-inl.h),
- * per dtype after the element-wise math they use, and their table. ---- */
-#define FA_D f32
-#define ST float
-#define FA_IS_F64 0
-#include "rows-inl.h"
-#undef FA_D
-#undef ST
-#undef FA_IS_F64
-
-#define FA_D f64
-#define ST double
-#define FA_IS_F64 1
-#include "rows-inl.h"
-#undef FA_D
-#undef ST
-#undef FA_IS_F64
+/* ---- The row kernels' table: softmax and log_softmax over contiguous rows
+ * (rows-inl.h, compiled per dtype above, after the element-wise math they use). ---- */
 
 #define FA_ROWS_BYD(name, k) {name##_rk_##k##_f32, name##_rk_##k##_f64}
 #define FA_ROWS_ENTRY(name)                                                                \
