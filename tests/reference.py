@@ -191,6 +191,19 @@ def float32_sweep(step=251, finite=True):
     return x[np.isfinite(x)] if finite else x
 
 
+def neighbours(points, dtype, k=3):
+    """Each point and its k float neighbours on each side, in dtype."""
+    out = []
+    for p in points:
+        v = np.array(p, dtype)
+        out.append(v)
+        lo = hi = v
+        for _ in range(k):
+            lo, hi = np.nextafter(lo, dtype.type(-np.inf)), np.nextafter(hi, dtype.type(np.inf))
+            out += [lo, hi]
+    return np.array(out, dtype)
+
+
 def float64_samples(n, seed=0):
     """n float64 values spread over every magnitude the activations care about:
     log-uniform |x| in [2^-60, 2^10], uniform in the transition and tail

@@ -30,19 +30,6 @@ def _call(name, op, mode, *args, **kw):
     return fastact._impl.get_ufunc(name, op, mode)(*args, **kw)
 
 
-def _neighbours(points, dtype, k=3):
-    """Each point and its k float neighbours on each side, in dtype."""
-    out = []
-    for p in points:
-        v = np.array(p, dtype)
-        out.append(v)
-        lo = hi = v
-        for _ in range(k):
-            lo, hi = np.nextafter(lo, dtype.type(-np.inf)), np.nextafter(hi, dtype.type(np.inf))
-            out += [lo, hi]
-    return np.array(out, dtype)
-
-
 @functools.lru_cache(maxsize=None)
 def inputs(name, dtype):
     """Random values where the activations bend, wide log-spaced magnitudes from
@@ -59,7 +46,7 @@ def inputs(name, dtype):
     x = (mags * rng.choice([-1.0, 1.0], mags.size)).astype(dtype)
     act = ACTIVATIONS[name]
     points = [p for p in act.probes] + [-p for p in act.probes] + list(REFS[name].kink_points)
-    x = np.concatenate([x, _neighbours(points, dtype), np.array([0.0, -0.0], dtype)])
+    x = np.concatenate([x, R.neighbours(points, dtype), np.array([0.0, -0.0], dtype)])
     return x[np.isfinite(x)]
 
 

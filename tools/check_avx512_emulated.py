@@ -369,18 +369,6 @@ def run_emulated(batch, image, shim, tmp, timeout):
 # ---- inputs -------------------------------------------------------------------------
 
 
-def neighbours(points, dtype, k=3):
-    out = []
-    for p in points:
-        v = np.array(p, dtype)
-        out.append(v)
-        lo = hi = v
-        for _ in range(k):
-            lo, hi = np.nextafter(lo, dtype.type(-np.inf)), np.nextafter(hi, dtype.type(np.inf))
-            out += [lo, hi]
-    return np.array(out, dtype)
-
-
 def specials(dtype):
     fi = np.finfo(dtype)
     sub = float(fi.smallest_subnormal)
@@ -405,10 +393,11 @@ def act_inputs(name, dtype, n, rng, act):
     pts = []
     if act is not None:
         pts = [p for p in act.probes] + [-p for p in act.probes]
+    import reference as R
     from family_reference import REFS
     if name in REFS:
         pts += list(REFS[name].kink_points)
-    fixed = np.concatenate([specials(dtype), neighbours(pts, dtype, 2)]) if pts else specials(dtype)
+    fixed = np.concatenate([specials(dtype), R.neighbours(pts, dtype, 2)]) if pts else specials(dtype)
     m = max(n - fixed.size, 16)
     k = m // 4
     mags = np.concatenate([np.abs(rng.standard_normal(k)) * 3, rng.uniform(0, 30, k),

@@ -107,6 +107,25 @@ def main():
 
 
 
+def print_zero_factor(name, G, root, rname, f32, nw):
+    """W with G(a) = (a - root) W(a - root) near a zero of G: a degree nw - 1
+    Chebyshev fit on |a - root| <= 1/4 (float32: coefficients rounded greedily,
+    the constant term's rounding error as FA_<name>_W0L_f32), printed as
+    FA_<name>_W_f32/f64 with its measured relative error."""
+    sfx = "f32" if f32 else "f64"
+    g = lambda d: mp.diff(G, root) if d == 0 else G(root + d) / d
+    polyw, _ = mp.chebyfit(g, [-0.25, 0.25], nw, error=True)
+    cw = [rnd(v, f32) for v in polyw]
+    if f32:
+        cw = greedy_round(g, -0.25, 0.25, [float(v) for v in reversed(polyw)])
+        print(f"#define FA_{name}_W0L_f32 {hexs(cw[-1] - rnd(cw[-1], True), True)}")
+    errw = max(abs(mp.polyval(cw, d) / g(d) - 1) for d in mp.linspace(-0.25, 0.25, 1001))
+    print(f"/* FA_{name}_W_{sfx}: degree {nw - 1} on |a - {rname}| <= 0.25, max rel err "
+          f"{mp.nstr(errw, 3)} */")
+    print(f"static const {'float' if f32 else 'double'} FA_{name}_W_{sfx}[] = "
+          f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")
+
+
 def gelu_tanh_constants():
     """gelu_tanh(x) = x sigmoid(z), z = A x + B x^3, A = 2 sqrt(2/pi), B = 0.044715 A
     (0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) = x sigmoid(2 sqrt(2/pi) (...))).
@@ -125,17 +144,7 @@ def gelu_tanh_constants():
             h = rnd(v, f32)
             print(f"#define FA_GELUT_{nm}H_{sfx} {hexs(h, f32)}")
             print(f"#define FA_GELUT_{nm}L_{sfx} {hexs(v - h, f32)}")
-        g = lambda d: mp.diff(G, a1) if d == 0 else G(a1 + d) / d
-        polyw, _ = mp.chebyfit(g, [-0.25, 0.25], nw, error=True)
-        cw = [rnd(v, f32) for v in polyw]
-        if f32:
-            cw = greedy_round(g, -0.25, 0.25, [float(v) for v in reversed(polyw)])
-            print(f"#define FA_GELUT_W0L_f32 {hexs(cw[-1] - rnd(cw[-1], True), True)}")
-        errw = max(abs(mp.polyval(cw, d) / g(d) - 1) for d in mp.linspace(-0.25, 0.25, 1001))
-        print(f"/* FA_GELUT_W_{sfx}: degree {nw - 1} on |a - a1| <= 0.25, max rel err "
-              f"{mp.nstr(errw, 3)} */")
-        print(f"static const {'float' if f32 else 'double'} FA_GELUT_W_{sfx}[] = "
-              f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")
+        print_zero_factor("GELUT", G, a1, "a1", f32, nw)
 
 
 def mish_constants():
@@ -153,17 +162,7 @@ def mish_constants():
         h = rnd(a0, f32)
         print(f"#define FA_MISH_A0H_{sfx} {hexs(h, f32)}")
         print(f"#define FA_MISH_A0L_{sfx} {hexs(a0 - h, f32)}")
-        g = lambda d: mp.diff(G, a0) if d == 0 else G(a0 + d) / d
-        polyw, _ = mp.chebyfit(g, [-0.25, 0.25], nw, error=True)
-        cw = [rnd(v, f32) for v in polyw]
-        if f32:
-            cw = greedy_round(g, -0.25, 0.25, [float(v) for v in reversed(polyw)])
-            print(f"#define FA_MISH_W0L_f32 {hexs(cw[-1] - rnd(cw[-1], True), True)}")
-        errw = max(abs(mp.polyval(cw, d) / g(d) - 1) for d in mp.linspace(-0.25, 0.25, 1001))
-        print(f"/* FA_MISH_W_{sfx}: degree {nw - 1} on |a - a0| <= 0.25, max rel err "
-              f"{mp.nstr(errw, 3)} */")
-        print(f"static const {'float' if f32 else 'double'} FA_MISH_W_{sfx}[] = "
-              f"{{{', '.join(hexs(v, f32) for v in reversed(cw))}}};")
+        print_zero_factor("MISH", G, a0, "a0", f32, nw)
 
 
 def fast_constants():
