@@ -374,6 +374,43 @@ def test_bit_identical_whatever_length_and_offset(name, dtype, mode, isa):
             assert_same_bits(forward(name)(big, mode=mode), full_f[:n], f"strided, length {n}")
 
 
+def far_tail_values(dtype, seed):
+    """Values across the far tails where the C kernels switch bodies per block
+    (csrc/kernels-inl.h, "Guarded kernels": sigmoid below -59, its fused pass and
+    tanh's beyond |x| = 59 and 29.5; 600 and 300 in float64), with their edges,
+    the subnormal-result boundaries, ordinary values and the special ones."""
+    rng = np.random.default_rng(seed)
+    edges = [59.0, 29.5, 87.34, 87.3365, 103.97, 104.0, 600.0, 300.0, 708.4, 745.0, 746.0]
+    e = np.array(edges)
+    near = np.concatenate([e, np.nextafter(e, 0), np.nextafter(e, np.inf)])
+    v = np.concatenate([
+        rng.uniform(-800, 800, 1500), rng.uniform(-130, 130, 1500), rng.uniform(-40, 40, 1000),
+        near, -near, [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-40, -1e-310]])
+    return v.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", NAMES)
+def test_bit_identical_whatever_the_neighbours(name, dtype, mode, isa):
+    """A value's result does not depend on the values around it: the same values
+    sorted (blocks of far-tail values only, blocks without any), shuffled (mixed
+    blocks) and one at a time give the same bits, forward and fused."""
+    x = far_tail_values(dtype, seed=21)
+    g = grads(x.size, dtype, seed=22)
+    rng = np.random.default_rng(23)
+    want_f = np.array([forward(name)(x[i:i + 1], mode=mode)[0] for i in range(x.size)])
+    want_y, want_g = map(np.array, zip(*[
+        [v[0] for v in fwd_bwd(name)(x[i:i + 1], g[i:i + 1], mode=mode)] for i in range(x.size)]))
+    with np.errstate(invalid="ignore"):  # argsort puts NaN last; no arithmetic here
+        orders = {"sorted": np.argsort(x), "reversed": np.argsort(x)[::-1],
+                  "by magnitude": np.argsort(np.abs(x)), "shuffled": rng.permutation(x.size)}
+    for what, o in orders.items():
+        assert_same_bits(forward(name)(x[o], mode=mode), want_f[o], f"forward, {what}")
+        yy, gg = fwd_bwd(name)(x[o], g[o], mode=mode)
+        assert_same_bits(yy, want_y[o], f"fused y, {what}")
+        assert_same_bits(gg, want_g[o], f"fused gradient, {what}")
+
+
 # ---- __array_ufunc__ dispatch -------------------------------------------------------------
 
 class Recorder:

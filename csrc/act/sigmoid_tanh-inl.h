@@ -6,10 +6,12 @@
  * Accurate mode.
  *   sigmoid: e = exp(-|x|) as a pair (math/exp-inl.h), d = 1 + e as a pair
  *   (Fast2Sum), y = 1/d for x >= 0 and e/d for x < 0 (math/div-inl.h): never
- *   overflows, no cancellation, subnormal results (x < -87.3 in float32) exact
- *   to one rounding. The fused gradient is e / (1 + e)^2 as one corrected
- *   quotient by the squared pair (math/div-inl.h): full relative accuracy in
- *   both tails, about one rounding.
+ *   overflows, no cancellation. The fused gradient is e / (1 + e)^2 as one
+ *   corrected quotient by the squared pair (math/div-inl.h): full relative
+ *   accuracy in both tails, about one rounding. The far tails (|x| > 59 in
+ *   float32), where results reach the subnormals (x < -87.3), are computed
+ *   apart without any subnormal arithmetic, which would cost a slowdown of 2-3x
+ *   on Zen 3 (see "The far tail" below and kernels-inl.h).
  *   tanh, float32 on AVX-512 and the scalar path: 32 interval polynomials read
  *   from tables held in registers (FN(tanh_lut) below). Elsewhere, and float64:
  *   |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
@@ -73,15 +75,23 @@ static const double FA_TANHF_P_f64[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f64[] = {
 
 /* ---- sigmoid ---- */
 
-/* Shared by forward and fused: y, and the pieces the derivative needs. */
-typedef struct { VT y, eh, el, dh, dl; MT neg; } FN(sig_parts);
+/* Shared by forward and fused: y, and the pieces the derivative needs.
+ * The far tail. |x| > FA_EXP_SPLIT (59 / 600), is computed apart, without
+ * subnormal arithmetic (math/exp-inl.h, FN(exp_neg_pair_split)): there
+ * sigmoid(x) = e (1 - e) (x < 0) and sigmoid'(x) = e (1 - 2 e) both round as
+ * e, taken from E = 2^LB e scaled down once (FN(scale_down)). Two bodies per
+ * pass (kernels-inl.h, "Guarded kernels"): the plain one, wrong in tail lanes,
+ * and _tail, right there; mixed blocks take each lane from the one that is
+ * right for it (the compiler shares their common exp). */
+typedef struct { VT y, eh, el, dh, dl, E; MT neg; } FN(sig_parts);
 
-FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
+/* with_E: 0 plain, 1 also E (the caller keeps y, E or both) */
+FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax, int with_E) {
     FN(sig_parts) s;
     s.neg = V(signmask)(x);
     VT xmax = V(select)(s.neg, S(C(FA_SIG_XMAX)), pos_xmax);
     VT ax = V(abs_clamp)(x, S(C(FA_TINY)), xmax);
-    FN(exp_neg_pair)(ax, 1, 0, &s.eh, &s.el);
+    FN(exp_neg_pair_split)(ax, 0, &s.eh, &s.el, with_E ? &s.E : NULL);
     s.dh = V(add)(S(1), s.eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
     VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
@@ -89,16 +99,43 @@ FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax) {
     return s;
 }
 
-FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) {
-    return FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX))).y;
+/* |x| > split, without a floating-point flag for any NaN: NaN lanes count as
+ * tail, and the _tail bodies pass them through */
+FA_INLINE MT FN(beyond_split)(VT x, VT split) { return V(abs_gt)(x, split); }
+/* sigmoid in the tail (x < -SPLIT): e, subnormal below x = -87.34 / -708.40
+ * (sigmoid(x) < 2^emin from -87.3365 / -708.3964 on: lanes in between round
+ * their subnormal directly, which is right, if slower) */
+#define FA_SIG_SUB_f32 -87.34f
+#define FA_SIG_SUB_f64 -708.40
+FA_INLINE VT FN(sigmoid_tail_y)(VT x, VT E) {
+    return FN(scale_down)(E, FN(beyond_split)(x, S(-C(FA_SIG_SUB))));
 }
 
+FA_INLINE MT FN(sigmoid_fwd_acc_is_tail)(VT x) {
+    return FA_CAT(MT, _and)(V(signmask)(x), FN(beyond_split)(x, S(C(FA_EXP_SPLIT))));
+}
+FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) {
+    return FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX)), 0).y;
+}
+FA_INLINE VT FN(sigmoid_fwd_acc_tail)(VT x, const VT *p) {
+    return FN(nan_through)(x, FN(sigmoid_tail_y)(x, FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX)), 1).E));
+}
+#define FA_GUARD_sigmoid_fwd_acc FA_GUARDED
+
+/* fused: the tail is |x| > SPLIT; there sigmoid' rounds as e, and y as e (x < 0) or 1 */
+FA_INLINE MT FN(sigmoid_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_EXP_SPLIT))); }
 FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(sig_parts) s = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)));
+    FN(sig_parts) s = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)), 0);
     VT d = FN(div_pair_by_square)(s.eh, s.el, s.dh, s.dl); /* e / (1 + e)^2 */
     *y = s.y;
     *gx = V(mul)(g, FN(nan_through)(x, d));
 }
+FA_INLINE void FN(sigmoid_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    VT E = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)), 1).E;
+    *y = FN(nan_through)(x, V(select)(V(signmask)(x), FN(sigmoid_tail_y)(x, E), S(1)));
+    *gx = FN(nan_through)(x, FN(scale_down_signed)(V(mul)(g, E)));
+}
+#define FA_GUARD_sigmoid_fused_acc FA_GUARDED
 
 FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     MT neg = V(signmask)(x);
@@ -137,9 +174,13 @@ FA_INLINE VT FN(tanh_small)(VT ax) {
     return V(fma)(V(mul)(ax, s), q, ax);
 }
 
-typedef struct { VT y, eh, el, dh, dl; MT small; } FN(tanh_parts);
+typedef struct { VT y, eh, el, dh, dl, E; MT small; } FN(tanh_parts);
 
-FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
+/* fused: 0 for the forward (|x| <= 9.125, nothing tiny); 1 for the fused
+ * pass, whose e2 goes down to the subnormal limit, so that beyond |x| =
+ * FA_EXP_SPLIT / 2 it is a stand-in, as in sigmoid_core; 2 for that and
+ * E = 2^LB 4 e2 (the fused pass's tail bodies). */
+FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
     FN(tanh_parts) s;
     VT sign = V(and)(x, S(-0.0));
     VT ax = V(abs_clamp)(x, S(0), xmax);
@@ -148,7 +189,11 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int full) {
                       FN(tanh_small)(V(min)(V(max)(ax, S(C(FA_TINY))), S(C(FA_TANH_T)))));
     /* E = 4 e2 = 4 e^-2|x| as a pair; e2 = E/4 (exact scaling where it matters:
      * once it is not, 1 + e2 rounds to 1 anyway) */
-    FN(exp_neg_pair)(V(add)(ax, V(max)(ax, S(C(FA_TANH_T)))), full, 2, &s.eh, &s.el);
+    VT a = V(add)(ax, V(max)(ax, S(C(FA_TANH_T))));
+    if (fused)
+        FN(exp_neg_pair_split)(a, 2, &s.eh, &s.el, fused == 2 ? &s.E : NULL);
+    else
+        FN(exp_neg_pair)(a, 0, 2, &s.eh, &s.el);
     VT e2h = V(mul)(S(0.25), s.eh), e2l = V(mul)(S(0.25), s.el);
     s.dh = V(add)(S(1), e2h);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), e2h), e2l);
@@ -194,6 +239,9 @@ FA_INLINE VT FN(tanh_fwd_acc)(VT x, const VT *p) {
 #endif
 }
 
+/* the fused pass's far tail, |x| > FA_EXP_SPLIT / 2 (tanh_core): there
+ * tanh(x) = +-1 and tanh'(x) = 4 e2 / (1 + e2)^2 rounds as 4 e2, from E */
+FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_EXP_SPLIT) / 2)); }
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
 #if FA_TANH_USE_LUT
@@ -205,6 +253,12 @@ FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     *y = s.y;
     *gx = V(mul)(g, FN(nan_through)(x, d));
 }
+FA_INLINE void FN(tanh_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    VT E = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 2).E;
+    *y = FN(nan_through)(x, V(or)(S(1), V(and)(x, S(-0.0))));
+    *gx = FN(nan_through)(x, FN(scale_down_signed)(V(mul)(g, E)));
+}
+#define FA_GUARD_tanh_fused_acc FA_GUARDED
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x, const VT *p) {
     VT sign = V(and)(x, S(-0.0));

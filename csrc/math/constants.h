@@ -3,6 +3,7 @@
  * rerun it to reproduce them) and the Taylor series 1/k! (float64). */
 #ifndef FA_MATH_CONSTANTS_H
 #define FA_MATH_CONSTANTS_H
+#include <math.h> /* INFINITY */
 
 /* k = z*log2(e) + MAGIC rounds n = round(z/ln2) into k's low mantissa bits with
  * the exponent bias already added, so vD_pow2(k) = 2^n (see math/exp-inl.h). */
@@ -35,4 +36,20 @@ static const float FA_EXPF_P_f32[] = {0x1.fffde8p-2f, 0x1.5557c8p-3f, 0x1.573334
 static const double FA_EXPF_P_f64[] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
                                        1.0 / 5040, 1.0 / 40320, 1.0 / 362880,
                                        1.0 / 3628800};
+
+/* Subnormal results without subnormal arithmetic (math/exp-inl.h,
+ * FN(exp_neg_pair_split) and FN(scale_down)): below 2^EXP_NMIN everything is
+ * carried scaled up by 2^EXP_LB. SPLIT is the a up to which exp(-a) keeps
+ * n >= NMIN (SPLIT / ln2 < -NMIN - 1/2): e^-59 = 2^-85.1, e^-600 = 2^-865.6.
+ * LB keeps 2^LB e^-a normal down to the subnormal limit (and 4 times it). */
+#define FA_EXP_SPLIT_f32 59.0f
+#define FA_EXP_SPLIT_f64 600.0
+#define FA_EXP_NMIN_f32 -86.0f
+#define FA_EXP_NMIN_f64 -866.0
+#define FA_EXP_LB_f32 40.0f
+#define FA_EXP_LB_f64 100.0
+#define FA_EXP_IB_f32 0x1p-40f   /* 2^-LB */
+#define FA_EXP_IB_f64 0x1p-100
+#define FA_MINNORM_f32 0x1p-126f /* the smallest normal numbers */
+#define FA_MINNORM_f64 0x1p-1022
 #endif

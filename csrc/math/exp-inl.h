@@ -80,6 +80,48 @@ FA_INLINE void FN(exp_neg_pair)(VT a, int full, int b, VT *hi, VT *lo) {
     *lo = l;
 }
 
+/* The same pair without any subnormal arithmetic, for kernels that must not
+ * slow down in the far tail (csrc/kernels-inl.h, "Guarded kernels": on Zen 3
+ * every operation with a subnormal result costs about 30 cycles per vector,
+ * more than a whole sigmoid). hi + lo = 2^b exp(-a) where a <= FA_EXP_SPLIT
+ * (n >= FA_EXP_NMIN: all normal, the same bits as exp_neg_pair's); beyond, a
+ * normal stand-in (2^n taken at n = NMIN) that the caller must not use. If E is
+ * not NULL it receives E = 2^(b + FA_EXP_LB) exp(-a) rounded once, normal down
+ * to the subnormal limit, for the tail's results (FN(scale_down)). */
+FA_INLINE void FN(exp_neg_pair_split)(VT a, int b, VT *hi, VT *lo, VT *E) {
+    VT k, n;
+    VT t = FN(exp_reduce)(a, &k, &n);
+    VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
+    VT kc = V(max)(k, S(C(FA_MAGIC) + C(FA_EXP_NMIN)));
+    VT s = V(pow2)(b ? V(add)(kc, S(b)) : kc);
+    *hi = V(fma)(s, r, s);
+    *lo = V(fma)(s, r, V(sub)(s, *hi));
+    if (E) {
+        VT sb = V(pow2)(V(add)(k, S(b + C(FA_EXP_LB))));
+        *E = V(fma)(sb, r, sb);
+    }
+}
+
+/* q 2^-LB rounded once to the float grid, subnormals included, for q >= 0 (NaN
+ * and inf pass), with no subnormal operand or result in the arithmetic: where
+ * q 2^-LB < 2^emin (the smallest normal; `sub` says where, and must not hold
+ * where the result is normal), q 2^-LB + 2^emin rounds on the grid the
+ * subnormal result has (the binade of 2^emin has the same spacing), and
+ * subtracting the bit pattern of 2^emin leaves the subnormal's (zero
+ * included); elsewhere it is the product, exact where the result is normal.
+ * Callers that know `sub` from x keep the test off the path from q. */
+FA_INLINE VT FN(scale_down)(VT q, MT sub) {
+    VT c = V(select)(sub, S(C(FA_MINNORM)), S(0));
+    return V(sub_bits)(V(fma)(q, S(C(FA_EXP_IB)), c), c);
+}
+/* the same for q of either sign; a NaN q passes (tests on the bit pattern:
+ * no flag) */
+FA_INLINE VT FN(scale_down_signed)(VT q) {
+    VT sign = V(and)(q, S(-0.0));
+    MT sub = V(lt)(V(abs_clamp)(q, S(0), S(INFINITY)), S(C(FA_MINNORM) / C(FA_EXP_IB)));
+    return V(select)(V(isnan)(q), q, V(or)(FN(scale_down)(V(xor)(q, sign), sub), sign));
+}
+
 /* Fast mode: exp(-a) as one rounded value, for a <= FA_EXPF_XMAX; results whose
  * n falls below the normal range come out as 0 (2^n built with exponent field 0). */
 FA_INLINE VT FN(exp_neg_fast)(VT a) {

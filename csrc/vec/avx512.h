@@ -79,6 +79,27 @@ FA_INLINE vf64 vf64_abs_clamp(vf64 a, vf64 lo, vf64 hi) {
 }
 FA_INLINE mf32 mf32_or(mf32 a, mf32 b) { return (mf32)(a | b); }
 FA_INLINE mf64 mf64_or(mf64 a, mf64 b) { return (mf64)(a | b); }
+/* |a| > c (c >= 0) on the bit patterns: no flag, NaN lanes true */
+FA_INLINE mf32 vf32_abs_gt(vf32 a, vf32 c) {
+    __m512i ax = _mm512_andnot_si512(_mm512_set1_epi32(INT32_MIN), _mm512_castps_si512(a));
+    return _mm512_cmpgt_epi32_mask(ax, _mm512_castps_si512(c));
+}
+FA_INLINE mf64 vf64_abs_gt(vf64 a, vf64 c) {
+    __m512i ax = _mm512_andnot_si512(_mm512_set1_epi64(INT64_MIN), _mm512_castpd_si512(a));
+    return _mm512_cmpgt_epi64_mask(ax, _mm512_castpd_si512(c));
+}
+FA_INLINE mf32 mf32_and(mf32 a, mf32 b) { return (mf32)(a & b); }
+FA_INLINE mf64 mf64_and(mf64 a, mf64 b) { return (mf64)(a & b); }
+FA_INLINE int mf32_any(mf32 m) { return m != 0; }
+FA_INLINE int mf64_any(mf64 m) { return m != 0; }
+FA_INLINE int mf32_all(mf32 m) { return m == 0xffff; }
+FA_INLINE int mf64_all(mf64 m) { return m == 0xff; }
+FA_INLINE vf32 vf32_sub_bits(vf32 a, vf32 b) {
+    return _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
+}
+FA_INLINE vf64 vf64_sub_bits(vf64 a, vf64 b) {
+    return _mm512_castsi512_pd(_mm512_sub_epi64(_mm512_castpd_si512(a), _mm512_castpd_si512(b)));
+}
 
 FA_INLINE vf32 vf32_pow2(vf32 k) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(k), 23));

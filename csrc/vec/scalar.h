@@ -65,6 +65,13 @@ typedef uint64_t mf64;
         return D##_from_bits((m & D##_bits(t)) | (~m & D##_bits(f)));                   \
     }                                                                                   \
     FA_INLINE U m##D##_or(U a, U b) { return a | b; }                               \
+    FA_INLINE U m##D##_and(U a, U b) { return a & b; }                              \
+    FA_INLINE U v##D##_abs_gt(S a, S c) {                                           \
+        return (U)0 - (U)((D##_bits(a) & ~((U)1 << (SHIFT + (sizeof(U) == 4 ? 8 : 11)))) > D##_bits(c)); \
+    }                                                                                   \
+    FA_INLINE int m##D##_any(U m) { return m != 0; }                                \
+    FA_INLINE int m##D##_all(U m) { return m == (U)-1; }                            \
+    FA_INLINE S v##D##_sub_bits(S a, S b) { return D##_from_bits(D##_bits(a) - D##_bits(b)); } \
     FA_INLINE S v##D##_pow2(S k) { return D##_from_bits(D##_bits(k) << SHIFT); }    \
     FA_INLINE S v##D##_rcp(S a) { return (S)1 / a; }
 
