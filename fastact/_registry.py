@@ -77,7 +77,7 @@ _SIGMOID_BOUNDS = {
     ("forward", "accurate", "float32"): Bound(
         1.0, None,
         "0.96 ulp measured (all ISAs): e = exp(-|x|) kept as a pair (degree-6 polynomial, "
-        "0.08 ulp), y = 1/(1+e) or e/(1+e) by a residual-corrected quotient; below x = -59 "
+        "0.08 ulp), y = 1/(1+e) or e/(1+e) by a residual-corrected quotient; below x = -70 "
         "y = e, carried as 2^40 e and scaled down at the end, so that subnormal results "
         "(x < -87.3) are rounded to the subnormal grid, not flushed, without subnormal "
         "arithmetic (no slowdown)"),
@@ -89,7 +89,7 @@ _SIGMOID_BOUNDS = {
     ("fused", "accurate", "float32"): Bound(
         2.0, None, "0.95 ulp measured for the derivative (grad_output = 1): e/(1+e)^2 as one "
         "corrected quotient by the squared pair, full relative accuracy in both tails; "
-        "times grad_output adds one rounding. Beyond |x| = 59 the gradient is grad_output * e "
+        "times grad_output adds one rounding. Beyond |x| = 70 the gradient is grad_output * e "
         "computed as grad_output * 2^40 e and scaled down to the subnormal grid once"),
     ("fused", "fast", "float32"): Bound(
         None, 2e-6, "3.8e-7 relative measured (normal results)"),

@@ -376,11 +376,11 @@ def test_bit_identical_whatever_length_and_offset(name, dtype, mode, isa):
 
 def far_tail_values(dtype, seed):
     """Values across the far tails where the C kernels switch bodies per block
-    (csrc/kernels-inl.h, "Guarded kernels": sigmoid below -59, its fused pass and
-    tanh's beyond |x| = 59 and 29.5; 600 and 300 in float64), with their edges,
+    (csrc/kernels-inl.h, "Guarded kernels": sigmoid below -70, its fused pass and
+    tanh's beyond |x| = 70 and 29.5; 600 and 300 in float64), with their edges,
     the subnormal-result boundaries, ordinary values and the special ones."""
     rng = np.random.default_rng(seed)
-    edges = [59.0, 29.5, 87.34, 87.3365, 103.97, 104.0, 600.0, 300.0, 708.4, 745.0, 746.0]
+    edges = [70.0, 59.0, 35.0, 29.5, 87.34, 87.3365, 103.97, 104.0, 600.0, 300.0, 708.4, 745.0, 746.0]
     e = np.array(edges)
     near = np.concatenate([e, np.nextafter(e, 0), np.nextafter(e, np.inf)])
     v = np.concatenate([

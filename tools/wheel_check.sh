@@ -147,7 +147,8 @@ case "$(basename "$REPAIRED")" in
     *) fail "repaired wheel $(basename "$REPAIRED") does not carry the policy $POLICY" ;;
 esac
 
-# run_suite VENV LABEL: the whole suite on the fastact installed in VENV, run from the
+# run_suite VENV LABEL: the whole suite on the fastact installed in VENV (less the tests
+# that WHEEL_CHECK_PYTEST_K deselects, a pytest -k expression, if set), run from the
 # sdist's files WITHOUT the fastact package (the tests also read tools/, examples/ and
 # README.md), in a directory outside the source tree, so the only fastact to import is
 # the installed one; a plugin records which fastact the test process imported.
@@ -174,7 +175,8 @@ EOF
     local status=0
     (cd "$run" && FASTACT_REQUIRE_COMPILED=1 PYTHONSAFEPATH=1 PYTHONPATH="$run/plugin" \
         WHEEL_CHECK_IMPORTED="$run/imported.txt" \
-        "$venv/bin/python" -m pytest -ra -p no:cacheprovider -p wheel_check_where tests \
+        "$venv/bin/python" -m pytest -ra -p no:cacheprovider -p wheel_check_where \
+        ${WHEEL_CHECK_PYTEST_K:+-k "$WHEEL_CHECK_PYTEST_K"} tests \
         2>&1 | tee "$LOGS/pytest-$label.log") || status=$?
     [ "$status" = 0 ] || fail "test suite ($label) failed (exit $status)"
     local imported real_venv

@@ -8,10 +8,11 @@
  *   (Fast2Sum), y = 1/d for x >= 0 and e/d for x < 0 (math/div-inl.h): never
  *   overflows, no cancellation. The fused gradient is e / (1 + e)^2 as one
  *   corrected quotient by the squared pair (math/div-inl.h): full relative
- *   accuracy in both tails, about one rounding. The far tails (|x| > 59 in
- *   float32), where results reach the subnormals (x < -87.3), are computed
- *   apart without any subnormal arithmetic, which would cost a slowdown of 2-3x
- *   on Zen 3 (see "The far tail" below and kernels-inl.h).
+ *   accuracy in both tails, about one rounding. The far tails (|x| > 70 in
+ *   float32, 29.5 for tanh's fused pass), where results reach the subnormals
+ *   (x < -87.3), are computed apart without any subnormal arithmetic, which
+ *   would cost a slowdown of 2-3x on Zen 3 (see "The far tail" below and
+ *   kernels-inl.h).
  *   tanh, float32 on AVX-512 and the scalar path: 32 interval polynomials read
  *   from tables held in registers (FN(tanh_lut) below). Elsewhere, and float64:
  *   |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
@@ -51,6 +52,11 @@
 #define FA_SIG_POS_XMAX_f64 38.0      /* and for x > 37.43 */
 #define FA_EXPF_XMAX_f32 87.9f        /* fast exp: n >= -127, 2^-127 builds as 0 */
 #define FA_EXPF_XMAX_f64 709.0
+/* tanh's fused pass: its far tail, and the stand-in's 2^n (e^-59 = 2^-85.1) */
+#define FA_TANH_SPLIT_f32 29.5f
+#define FA_TANH_SPLIT_f64 300.0
+#define FA_TANH_NMIN_f32 -86.0f
+#define FA_TANH_NMIN_f64 -866.0
 #define FA_TANH_T_f32 0.5625f
 #define FA_TANH_T_f64 0.625
 #define FA_TANH_XMAX_f32 9.125f       /* tanh(x) == 1.0 for x > 9.01 */
@@ -75,8 +81,9 @@ static const double FA_TANHF_P_f64[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f64[] = {
 
 /* ---- sigmoid ---- */
 
+
 /* Shared by forward and fused: y, and the pieces the derivative needs.
- * The far tail. |x| > FA_EXP_SPLIT (59 / 600), is computed apart, without
+ * The far tail, |x| > FA_EXP_SPLIT (70 / 600), is computed apart, without
  * subnormal arithmetic (math/exp-inl.h, FN(exp_neg_pair_split)): there
  * sigmoid(x) = e (1 - e) (x < 0) and sigmoid'(x) = e (1 - 2 e) both round as
  * e, taken from E = 2^LB e scaled down once (FN(scale_down)). Two bodies per
@@ -91,7 +98,7 @@ FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax, int with_E) {
     s.neg = V(signmask)(x);
     VT xmax = V(select)(s.neg, S(C(FA_SIG_XMAX)), pos_xmax);
     VT ax = V(abs_clamp)(x, S(C(FA_TINY)), xmax);
-    FN(exp_neg_pair_split)(ax, 0, &s.eh, &s.el, with_E ? &s.E : NULL);
+    FN(exp_neg_pair_split)(ax, 0, C(FA_EXP_NMIN), &s.eh, &s.el, with_E ? &s.E : NULL);
     s.dh = V(add)(S(1), s.eh);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
     VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
@@ -177,9 +184,9 @@ FA_INLINE VT FN(tanh_small)(VT ax) {
 typedef struct { VT y, eh, el, dh, dl, E; MT small; } FN(tanh_parts);
 
 /* fused: 0 for the forward (|x| <= 9.125, nothing tiny); 1 for the fused
- * pass, whose e2 goes down to the subnormal limit, so that beyond |x| =
- * FA_EXP_SPLIT / 2 it is a stand-in, as in sigmoid_core; 2 for that and
- * E = 2^LB 4 e2 (the fused pass's tail bodies). */
+ * pass, whose e2 goes down to the subnormal limit (beyond |x| = FA_TANH_SPLIT,
+ * below, a stand-in, as in sigmoid_core); 2 for that and E = 2^LB 4 e2 (the
+ * fused pass's tail bodies). */
 FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
     FN(tanh_parts) s;
     VT sign = V(and)(x, S(-0.0));
@@ -191,7 +198,7 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
      * once it is not, 1 + e2 rounds to 1 anyway) */
     VT a = V(add)(ax, V(max)(ax, S(C(FA_TANH_T))));
     if (fused)
-        FN(exp_neg_pair_split)(a, 2, &s.eh, &s.el, fused == 2 ? &s.E : NULL);
+        FN(exp_neg_pair_split)(a, 2, C(FA_TANH_NMIN), &s.eh, &s.el, fused == 2 ? &s.E : NULL);
     else
         FN(exp_neg_pair)(a, 0, 2, &s.eh, &s.el);
     VT e2h = V(mul)(S(0.25), s.eh), e2l = V(mul)(S(0.25), s.el);
@@ -239,9 +246,10 @@ FA_INLINE VT FN(tanh_fwd_acc)(VT x, const VT *p) {
 #endif
 }
 
-/* the fused pass's far tail, |x| > FA_EXP_SPLIT / 2 (tanh_core): there
- * tanh(x) = +-1 and tanh'(x) = 4 e2 / (1 + e2)^2 rounds as 4 e2, from E */
-FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_EXP_SPLIT) / 2)); }
+/* the fused pass's far tail, |x| > FA_TANH_SPLIT (tanh_core): there tanh(x) =
+ * +-1 and tanh'(x) = 4 e2 / (1 + e2)^2 rounds as 4 e2, from E. Lower than
+ * FA_EXP_SPLIT / 2: the plain pass slows down from |x| = 30 on (Zen 3). */
+FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_TANH_SPLIT))); }
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
 #if FA_TANH_USE_LUT

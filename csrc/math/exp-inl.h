@@ -83,16 +83,17 @@ FA_INLINE void FN(exp_neg_pair)(VT a, int full, int b, VT *hi, VT *lo) {
 /* The same pair without any subnormal arithmetic, for kernels that must not
  * slow down in the far tail (csrc/kernels-inl.h, "Guarded kernels": on Zen 3
  * every operation with a subnormal result costs about 30 cycles per vector,
- * more than a whole sigmoid). hi + lo = 2^b exp(-a) where a <= FA_EXP_SPLIT
- * (n >= FA_EXP_NMIN: all normal, the same bits as exp_neg_pair's); beyond, a
- * normal stand-in (2^n taken at n = NMIN) that the caller must not use. If E is
+ * more than a whole sigmoid). hi + lo = 2^b exp(-a) where n >= nmin (for
+ * nmin = FA_EXP_NMIN, a <= FA_EXP_SPLIT: all normal, the same bits as
+ * exp_neg_pair's); beyond, a normal stand-in (2^n taken at n = nmin) that the
+ * caller must not use. If E is
  * not NULL it receives E = 2^(b + FA_EXP_LB) exp(-a) rounded once, normal down
  * to the subnormal limit, for the tail's results (FN(scale_down)). */
-FA_INLINE void FN(exp_neg_pair_split)(VT a, int b, VT *hi, VT *lo, VT *E) {
+FA_INLINE void FN(exp_neg_pair_split)(VT a, int b, ST nmin, VT *hi, VT *lo, VT *E) {
     VT k, n;
     VT t = FN(exp_reduce)(a, &k, &n);
     VT r = V(fma)(V(mul)(t, t), FA_HORNER(t, C(FA_EXP_P)), t);
-    VT kc = V(max)(k, S(C(FA_MAGIC) + C(FA_EXP_NMIN)));
+    VT kc = V(max)(k, S(C(FA_MAGIC) + nmin));
     VT s = V(pow2)(b ? V(add)(kc, S(b)) : kc);
     *hi = V(fma)(s, r, s);
     *lo = V(fma)(s, r, V(sub)(s, *hi));
