@@ -86,9 +86,9 @@ FA_INLINE void FN(exp_neg_pair)(VT a, int full, int b, VT *hi, VT *lo) {
  * more than a whole sigmoid). hi + lo = 2^b exp(-a) where n >= nmin (for
  * nmin = FA_EXP_NMIN, a <= FA_EXP_SPLIT: all normal, the same bits as
  * exp_neg_pair's); beyond, a normal stand-in (2^n taken at n = nmin) that the
- * caller must not use. If E is
- * not NULL it receives E = 2^(b + FA_EXP_LB) exp(-a) rounded once, normal down
- * to the subnormal limit, for the tail's results (FN(scale_down)). */
+ * caller must not use. If E is not NULL it receives E = 2^(b + FA_EXP_LB)
+ * exp(-a) rounded once, normal down to the subnormal limit, for the tail's
+ * results (FN(scale_down)). */
 FA_INLINE void FN(exp_neg_pair_split)(VT a, int b, ST nmin, VT *hi, VT *lo, VT *E) {
     VT k, n;
     VT t = FN(exp_reduce)(a, &k, &n);
