@@ -75,18 +75,8 @@ FA_INLINE mf64 vf64_abs_gt(vf64 a, vf64 c) {
     __m256i ax = _mm256_castpd_si256(_mm256_andnot_pd(_mm256_set1_pd(-0.0), a));
     return _mm256_castsi256_pd(_mm256_cmpgt_epi64(ax, _mm256_castpd_si256(c)));
 }
-FA_INLINE mf32 mf32_and(mf32 a, mf32 b) { return _mm256_and_ps(a, b); }
-FA_INLINE mf64 mf64_and(mf64 a, mf64 b) { return _mm256_and_pd(a, b); }
-FA_INLINE int mf32_any(mf32 m) { return _mm256_movemask_ps(m) != 0; }
-FA_INLINE int mf64_any(mf64 m) { return _mm256_movemask_pd(m) != 0; }
-FA_INLINE int mf32_all(mf32 m) { return _mm256_movemask_ps(m) == 0xff; }
-FA_INLINE int mf64_all(mf64 m) { return _mm256_movemask_pd(m) == 0xf; }
-FA_INLINE vf32 vf32_sub_bits(vf32 a, vf32 b) {
-    return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)));
-}
-FA_INLINE vf64 vf64_sub_bits(vf64 a, vf64 b) {
-    return _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_castpd_si256(a), _mm256_castpd_si256(b)));
-}
+FA_X86_VECTOR_MASKS(f32, __m256, _mm256, ps, 256, 32, 0xff)
+FA_X86_VECTOR_MASKS(f64, __m256d, _mm256, pd, 256, 64, 0xf)
 
 FA_INLINE vf32 vf32_pow2(vf32 k) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(k), 23));

@@ -91,18 +91,8 @@ FA_INLINE mf64 vf64_abs_gt(vf64 a, vf64 c) {
     mf64 nan = vf64_isnan(a);
     return _mm_or_pd(nan, _mm_cmplt_pd(c, _mm_andnot_pd(_mm_or_pd(_mm_set1_pd(-0.0), nan), a)));
 }
-FA_INLINE mf32 mf32_and(mf32 a, mf32 b) { return _mm_and_ps(a, b); }
-FA_INLINE mf64 mf64_and(mf64 a, mf64 b) { return _mm_and_pd(a, b); }
-FA_INLINE int mf32_any(mf32 m) { return _mm_movemask_ps(m) != 0; }
-FA_INLINE int mf64_any(mf64 m) { return _mm_movemask_pd(m) != 0; }
-FA_INLINE int mf32_all(mf32 m) { return _mm_movemask_ps(m) == 0xf; }
-FA_INLINE int mf64_all(mf64 m) { return _mm_movemask_pd(m) == 0x3; }
-FA_INLINE vf32 vf32_sub_bits(vf32 a, vf32 b) {
-    return _mm_castsi128_ps(_mm_sub_epi32(_mm_castps_si128(a), _mm_castps_si128(b)));
-}
-FA_INLINE vf64 vf64_sub_bits(vf64 a, vf64 b) {
-    return _mm_castsi128_pd(_mm_sub_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b)));
-}
+FA_X86_VECTOR_MASKS(f32, __m128, _mm, ps, 128, 32, 0xf)
+FA_X86_VECTOR_MASKS(f64, __m128d, _mm, pd, 128, 64, 0x3)
 
 FA_INLINE vf32 vf32_pow2(vf32 k) {
     return _mm_castsi128_ps(_mm_slli_epi32(_mm_castps_si128(k), 23));

@@ -23,6 +23,17 @@
     FA_INLINE V v##D##_xor(V a, V b) { return P##_xor_##X(a, b); }                 \
     FA_INLINE V v##D##_andnot(V a, V b) { return P##_andnot_##X(a, b); }
 
+/* Masks held as vectors (SSE2, AVX2; AVX-512 has mask registers): W is the
+ * vector width in bits, E the element width, FULL the movemask of every lane. */
+#define FA_X86_VECTOR_MASKS(D, V, P, X, W, E, FULL)                                    \
+    FA_INLINE V m##D##_and(V a, V b) { return P##_and_##X(a, b); }                  \
+    FA_INLINE int m##D##_any(V m) { return P##_movemask_##X(m) != 0; }              \
+    FA_INLINE int m##D##_all(V m) { return P##_movemask_##X(m) == (FULL); }         \
+    FA_INLINE V v##D##_sub_bits(V a, V b) {                                         \
+        return P##_castsi##W##_##X(                                                    \
+            P##_sub_epi##E(P##_cast##X##_si##W(a), P##_cast##X##_si##W(b)));           \
+    }
+
 /* Tails through a zero-padded stack buffer: the same vector code as the body. */
 #define FA_BUFFER_TAIL(D, S, V, N)                                                     \
     FA_INLINE V v##D##_load_tail(const S *p, ptrdiff_t n) {                        \
