@@ -276,7 +276,24 @@ def _make_api(act):
     Measured error bounds of grad_input:
 {bounds_text(act, "fused")}
     """
-    return forward, backward, fwd_bwd
+    # The plainest calls (contiguous arrays of one dtype and shape, as above) skip
+    # the ufunc machinery too, with identical results: the compiled backend wraps
+    # each function in a C-level check (_core.Direct, _core.plain_first).
+    plain = getattr(_impl, "DIRECT", None)
+    if plain is None or not direct:
+        return forward, backward, fwd_bwd
+    _impl.bind_api(globals(), _impl)
+    public = []
+    for op, fn in (("forward", forward), ("backward", backward), ("fused", fwd_bwd)):
+        by_mode = {m: plain[k] for m, k in keys[op].items() if k in plain}
+        if op == "backward":
+            by_mode = {"accurate": plain[bwd_k]}
+        wrapped = _impl.plain_first(op, by_mode, fn, len(act.params))
+        for attr in ("__name__", "__qualname__", "__doc__", "__signature__"):
+            setattr(wrapped, attr, getattr(fn, attr))
+        wrapped.__module__ = __name__
+        public.append(wrapped)
+    return tuple(public)
 
 
 __all__ = ["backend", "show_config", "ACTIVATIONS"]

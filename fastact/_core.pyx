@@ -47,7 +47,7 @@ cdef extern from "fastact.h":
     int fa_act_nmodes(fa_act act)
     int fa_op_nin(fa_op op)
     int fa_op_nout(fa_op op)
-    void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data)
+    void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data) nogil
     ctypedef enum fa_rows_fn:
         FA_ROWS_SOFTMAX
         FA_ROWS_LOG_SOFTMAX
@@ -147,6 +147,257 @@ def make_ufunc(str act, str op, str mode, str name, str doc):
             types[i * nargs + j] = NPY_TYPES[i]
     return cnp.PyUFunc_FromFuncAndData(funcs, data, types, 3, nin, nout,
                                        cnp.PyUFunc_None, cname, cdoc, 0)
+
+
+cdef extern from "<fenv.h>":
+    int FE_DIVBYZERO
+    int FE_OVERFLOW
+    int FE_INVALID
+    int fetestexcept(int excepts) nogil
+    int feclearexcept(int excepts) nogil
+
+cdef int _FE_REPORTED = FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID
+# above this many elements the direct path releases the GIL (NumPy: 500)
+cdef cnp.npy_intp _NOGIL_MIN = 4096
+
+
+cdef bint _plain_array(object a, int typ, cnp.ndarray like, bint write):
+    """a is an exact numpy.ndarray of dtype number typ (native byte order),
+    C-contiguous, aligned, shaped as like (if given) and writeable if asked;
+    anything else (subclasses, other layouts, 0-d arrays) is not plain."""
+    if type(a) is not np.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    cdef int nd = cnp.PyArray_NDIM(arr)
+    if (cnp.PyArray_TYPE(arr) != typ or nd == 0 or not cnp.PyArray_ISCARRAY_RO(arr)
+            or not cnp.PyArray_ISNOTSWAPPED(arr)
+            or (write and not cnp.PyArray_ISWRITEABLE(arr))):
+        return False
+    return like is None or _same_dims(arr, like, cnp.PyArray_NDIM(like))
+
+
+cdef bint _disjoint_or_same(cnp.ndarray o, cnp.ndarray i, cnp.npy_intp nbytes, bint same_ok):
+    cdef char *po = <char *>cnp.PyArray_DATA(o)
+    cdef char *pi = <char *>cnp.PyArray_DATA(i)
+    return po >= pi + nbytes or pi >= po + nbytes or (same_ok and po == pi)
+
+
+cdef class Direct:
+    """The plain call of one (activation, op, mode) without the ufunc machinery:
+    every array an exact numpy.ndarray of one float32/float64 dtype and one
+    shape, C-contiguous, aligned, native byte order, at least 1-d; each output
+    None (allocated) or such an array that is exactly an input or overlaps
+    nothing; parameters at their defaults. It runs the ufunc's own inner loop
+    (fa_ufunc_loop) over the whole array, so results are identical to the
+    ufunc's, and reports floating-point flags as NumPy would (the kernels raise
+    none: see csrc/fastact.h). Any other call returns NotImplemented and the
+    caller uses the ufunc, which handles broadcasting, casting, partial overlap,
+    subclasses, __array_ufunc__ and every error. A NumPy ufunc call costs about
+    1 us before the loop runs, more than most kernels take on 1,000 elements;
+    this path costs about a third of that."""
+    cdef fa_loop_data ld[2]
+    cdef int nd, nout, npar
+    cdef float pf[2]
+    cdef double pd[2]
+    cdef readonly str name
+
+    def __init__(self, str act, str op, str mode, tuple params, str name):
+        cdef fa_act cact = <fa_act><int>ACTIVATIONS.index(act)
+        cdef int i
+        self.nd = fa_op_nin(<fa_op><int>OPS[op])
+        self.nout = fa_op_nout(<fa_op><int>OPS[op])
+        self.npar = fa_act_nparams(cact)
+        if len(params) != self.npar or self.npar > 2:
+            raise ValueError(f"{act}: {self.npar} parameter values expected, got {params!r}")
+        for i in range(self.npar):
+            self.pf[i] = <float>params[i]
+            self.pd[i] = <double>params[i]
+        for i in range(2):
+            self.ld[i].act = cact
+            self.ld[i].op = <fa_op><int>OPS[op]
+            self.ld[i].mode = <fa_mode><int>MODES[mode]
+            self.ld[i].half = 0
+            self.ld[i].dtype = FA_F64 if i else FA_F32
+        self.name = name
+
+    def __call__(self, a, b=None, out=None):
+        """Forward: (x, None, out); backward and fused: (grad_output, z or x,
+        out), the fused out a pair. The result, or NotImplemented."""
+        return self.run(a, b, out)
+
+    cdef object run(self, object a, object b, object out):
+        if type(a) is not np.ndarray:
+            return NotImplemented
+        cdef cnp.ndarray A = <cnp.ndarray>a, B = None
+        cdef int typ = cnp.PyArray_TYPE(A), k, j
+        if (typ != cnp.NPY_FLOAT and typ != cnp.NPY_DOUBLE) or not _plain_array(A, typ, None, False):
+            return NotImplemented
+        if self.nd == 2:
+            if not _plain_array(b, typ, A, False):
+                return NotImplemented
+            B = <cnp.ndarray>b
+        cdef object outs
+        if self.nout == 1:
+            outs = (out,)
+        elif out is None:
+            outs = (None, None)
+        elif type(out) is tuple and len(<tuple>out) == 2:
+            outs = out
+        else:
+            return NotImplemented
+        cdef cnp.npy_intp size = cnp.PyArray_SIZE(A)
+        cdef cnp.npy_intp isz = cnp.PyArray_ITEMSIZE(A)
+        cdef cnp.npy_intp nbytes = size * isz
+        cdef list res = []
+        cdef cnp.ndarray O
+        for k in range(self.nout):
+            o = (<tuple>outs)[k]
+            if o is None:
+                res.append(cnp.PyArray_EMPTY(cnp.PyArray_NDIM(A), cnp.PyArray_DIMS(A), typ, 0))
+                continue
+            if not _plain_array(o, typ, A, True):
+                return NotImplemented
+            O = <cnp.ndarray>o
+            # in place is element for element; any other overlap needs the ufunc's copies
+            if not _disjoint_or_same(O, A, nbytes, True) or (
+                    B is not None and not _disjoint_or_same(O, B, nbytes, True)):
+                return NotImplemented
+            for j in range(k):
+                if not _disjoint_or_same(O, <cnp.ndarray>res[j], nbytes, False):
+                    return NotImplemented
+            res.append(O)
+        cdef char *args[6]
+        cdef cnp.npy_intp steps[6]
+        cdef cnp.npy_intp dims[1]
+        cdef int n = 0, i
+        cdef void *ld = &self.ld[1 if typ == cnp.NPY_DOUBLE else 0]
+        args[n] = <char *>cnp.PyArray_DATA(A); steps[n] = isz; n += 1
+        if B is not None:
+            args[n] = <char *>cnp.PyArray_DATA(B); steps[n] = isz; n += 1
+        for i in range(self.npar):
+            if typ == cnp.NPY_DOUBLE:
+                args[n] = <char *>&self.pd[i]
+            else:
+                args[n] = <char *>&self.pf[i]
+            steps[n] = 0; n += 1
+        for k in range(self.nout):
+            args[n] = <char *>cnp.PyArray_DATA(<cnp.ndarray>res[k]); steps[n] = isz; n += 1
+        dims[0] = size
+        cdef int raised
+        feclearexcept(_FE_REPORTED)
+        if size > _NOGIL_MIN:
+            with nogil:
+                fa_ufunc_loop(args, dims, steps, ld)
+        else:
+            fa_ufunc_loop(args, dims, steps, ld)
+        raised = fetestexcept(_FE_REPORTED)
+        if raised:
+            _report_flags(self.name, raised & FE_DIVBYZERO, raised & FE_OVERFLOW,
+                          raised & FE_INVALID)
+        return res[0] if self.nout == 1 else (res[0], res[1])
+
+
+cdef object _UNSET = object()  # not given (the fused ufunc refuses out=None)
+
+
+cdef inline object _none(object out):
+    return None if out is _UNSET else out
+
+
+cdef object _slow(object slow, tuple lead, object out, tuple args, dict kwargs, object mode):
+    """slow(*lead, [out,] *args, [mode=mode,] **kwargs), out and mode only if given
+    (_UNSET: not; the backward has no mode)."""
+    if out is not _UNSET:
+        lead = lead + (out,)
+    if mode is not _UNSET:
+        kwargs["mode"] = mode
+    return slow(*lead, *args, **kwargs)
+
+
+cdef dict _api_ns = None      # fastact's namespace and the compiled backend module:
+cdef object _api_impl = None  # the plain path serves only while fastact._impl is it
+
+
+def bind_api(dict namespace, object impl):
+    """Where plain_first's functions check that the compiled backend is the one
+    in use (the tests point fastact._impl at the fallback for a while)."""
+    global _api_ns, _api_impl
+    _api_ns, _api_impl = namespace, impl
+
+
+cdef object _plain(dict by_mode, object mode, object a, object b, object out):
+    if _api_ns is None or _api_ns.get("_impl") is not _api_impl:
+        return NotImplemented
+    cdef object d = by_mode.get(mode) if type(mode) is str else None
+    return NotImplemented if d is None else (<Direct>d).run(a, b, out)
+
+
+def plain_first(str op, dict by_mode, object slow, int nparams):
+    """The public function of one op: the plain call through by_mode[mode] (a
+    Direct; the backward's key is "accurate") when it applies, otherwise slow,
+    the full Python binding (parameters, ufunc keywords, errors), with the same
+    arguments. Written here rather than in Python because the checks would cost
+    more than the kernel on small arrays; without parameters, out is a named
+    argument, which spares building a dict of keywords. The caller gives the
+    result slow's name, doc and signature."""
+    if nparams == 0:
+        if op == "forward":
+            def forward(x, out=_UNSET, *args, mode="accurate", **kwargs):
+                r = NotImplemented if args or kwargs else _plain(by_mode, mode, x, None, _none(out))
+                return _slow(slow, (x,), out, args, kwargs, mode) if r is NotImplemented else r
+            return forward
+        if op == "backward":
+            def backward(grad_output, z, out=_UNSET, *args, **kwargs):
+                r = NotImplemented if args or kwargs else _plain(by_mode, "accurate", grad_output, z,
+                                                                 _none(out))
+                return _slow(slow, (grad_output, z), out, args, kwargs, _UNSET) \
+                    if r is NotImplemented else r
+            return backward
+        def fwd_bwd(x, grad_output, out=_UNSET, *args, mode="accurate", **kwargs):
+            r = NotImplemented if args or kwargs else _plain(by_mode, mode, x, grad_output, _none(out))
+            return _slow(slow, (x, grad_output), out, args, kwargs, mode) \
+                if r is NotImplemented else r
+        return fwd_bwd
+    # parameters come positionally before out: out is only ever a keyword here
+    if op == "forward":
+        def forward_p(x, *args, mode="accurate", **kwargs):
+            r = NotImplemented if args or (kwargs and (len(kwargs) > 1 or "out" not in kwargs)) \
+                else _plain(by_mode, mode, x, None, kwargs.get("out"))
+            return slow(x, *args, mode=mode, **kwargs) if r is NotImplemented else r
+        return forward_p
+    if op == "backward":
+        def backward_p(grad_output, z, *args, **kwargs):
+            r = NotImplemented if args or (kwargs and (len(kwargs) > 1 or "out" not in kwargs)) \
+                else _plain(by_mode, "accurate", grad_output, z, kwargs.get("out"))
+            return slow(grad_output, z, *args, **kwargs) if r is NotImplemented else r
+        return backward_p
+    def fwd_bwd_p(x, grad_output, *args, mode="accurate", **kwargs):
+        r = NotImplemented if args or (kwargs and (len(kwargs) > 1 or "out" not in kwargs)) \
+            else _plain(by_mode, mode, x, grad_output, kwargs.get("out"))
+        return slow(x, grad_output, *args, mode=mode, **kwargs) if r is NotImplemented else r
+    return fwd_bwd_p
+
+
+def _report_flags(name, divide, over, invalid):
+    """What NumPy does after a ufunc's loop raised these flags, under np.errstate."""
+    err = np.geterr()
+    for raised, kind, what in ((divide, "divide", "divide by zero"), (over, "over", "overflow"),
+                               (invalid, "invalid", "invalid value")):
+        if not raised or err[kind] == "ignore":
+            continue
+        msg = f"{what} encountered in {name}"
+        action = err[kind]
+        if action == "raise":
+            raise FloatingPointError(msg)
+        if action == "call":
+            np.geterrcall()(msg, {"divide": 1, "over": 2, "invalid": 8}[kind])
+        elif action == "log":
+            np.geterrcall().write(f"Warning: {msg}\n")
+        elif action == "print":
+            print(f"Warning: {msg}")
+        else:
+            import warnings
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
 
 
 ROWS = {"softmax": FA_ROWS_SOFTMAX, "log_softmax": FA_ROWS_LOG_SOFTMAX}

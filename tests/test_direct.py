@@ -1,0 +1,198 @@
+"""The plain-call path of the compiled backend (fastact/_core.pyx: Direct and
+plain_first): a public call on contiguous arrays of one float dtype and shape,
+parameters at their defaults, skips the ufunc machinery. It must give the
+ufunc's results bit for bit, return the arrays the ufunc would, and hand every
+other call (overlap, layouts, dtypes, subclasses, bad outputs) back to the
+ufunc untouched."""
+import warnings
+
+import numpy as np
+import pytest
+
+import fastact
+from conftest import compiled_only
+from fastact._registry import ACTIVATIONS, API_SUFFIX, MODES
+
+pytestmark = [pytest.mark.usefixtures("backend"),
+              compiled_only("the fallback has no plain-call path: its public functions "
+                            "call its NumPy stand-ins directly")]
+
+FLOATS = (np.float32, np.float64)
+
+
+def direct_keys():
+    from fastact import _ufuncs
+    return sorted(_ufuncs.DIRECT)
+
+
+def public(name, op):
+    return getattr(fastact, name + API_SUFFIX[op])
+
+
+def inputs(name, op, shape, dtype, seed=0):
+    """Data for op: forward x; backward (grad_output, x or the output); fused (x, grad_output)."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    x.flat[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-39][:x.size]
+    g = rng.standard_normal(shape).astype(dtype)
+    if op == "forward":
+        return (x,)
+    if op == "backward":
+        z = fastact.__dict__[name](x) if ACTIVATIONS[name].backward_from == "output" else x
+        return g, z
+    return x, g
+
+
+def same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and bool(
+        (a.view(f"u{a.itemsize}") == b.view(f"u{b.itemsize}")).all())
+
+
+def test_the_plain_path_exists_for_every_default_call():
+    from fastact import _ufuncs
+    keys = set(_ufuncs.DIRECT)
+    for name, act in ACTIVATIONS.items():
+        if act.kind != "elementwise" or act.variant_of:
+            continue
+        expected = all(p.default is not None for p in act.params) and not any(
+            a.variant_of and a.variant_of[0] == name for a in ACTIVATIONS.values())
+        for op in API_SUFFIX:
+            if expected:
+                assert (name, op, "accurate") in keys, (name, op)
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1,), (37,), (5, 3, 4), (1100,)])
+def test_plain_calls_equal_the_ufunc(shape, dtype):
+    from fastact import _ufuncs
+    for name, op, mode in direct_keys():
+        d, uf = _ufuncs.DIRECT[(name, op, mode)], _ufuncs.UFUNCS[(name, op, mode)]
+        args = inputs(name, op, shape, dtype)
+        params = [p.default for p in ACTIVATIONS[name].params]
+        expected = uf(*args, *params)
+        got = d(*args)
+        assert got is not NotImplemented, (name, op, mode, shape, dtype)
+        pairs = zip(got, expected) if op == "fused" else [(got, expected)]
+        for r, e in pairs:
+            assert same_bits(r, e), (name, op, mode, shape, dtype)
+        # the public function takes the same path and gives the same bits
+        kw = {} if op == "backward" else {"mode": mode}
+        pub = public(name, op)(*args, **kw)
+        for r, e in zip(pub if op == "fused" else (pub,), expected if op == "fused" else (expected,)):
+            assert same_bits(r, e), ("public", name, op, mode, shape, dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=["float32", "float64"])
+def test_outputs_given_and_in_place(dtype):
+    from fastact import _ufuncs
+    for name, op, mode in direct_keys():
+        uf = _ufuncs.UFUNCS[(name, op, mode)]
+        params = [p.default for p in ACTIVATIONS[name].params]
+        args = inputs(name, op, (33,), dtype, seed=3)
+        expected = uf(*args, *params)
+        expected = expected if op == "fused" else (expected,)
+        kw = {} if op == "backward" else {"mode": mode}
+        f = public(name, op)
+        outs = tuple(np.empty_like(args[0]) for _ in expected)
+        r = f(*args, out=outs if op == "fused" else outs[0], **kw)
+        for o, got, e in zip(outs, r if op == "fused" else (r,), expected):
+            assert got is o and same_bits(o, e), (name, op, mode, "out=")
+        # every output exactly over an input of the same position
+        ins = tuple(a.copy() for a in args)
+        outs = ins[:len(expected)] if op != "backward" else (ins[0],)
+        r = f(*ins, out=outs if op == "fused" else outs[0], **kw)
+        for o, got, e in zip(outs, r if op == "fused" else (r,), expected):
+            assert got is o and same_bits(o, e), (name, op, mode, "in place")
+
+
+def test_partial_overlap_is_computed_as_if_the_input_were_copied():
+    """An output overlapping an input other than element for element is left to
+    the ufunc, which copies: the result is as if the input were read first."""
+    for name, op, mode in direct_keys():
+        if op != "forward":
+            continue
+        buf = inputs(name, "forward", (65,), np.float32, seed=5)[0]
+        expected = fastact.__dict__[name](buf[:-1].copy(), mode=mode)
+        x, out = buf[:-1], buf[1:]
+        fastact.__dict__[name](x, out=out, mode=mode)
+        assert same_bits(out, expected), (name, mode)
+    # fused: y overlapping grad_output by half
+    x = inputs("sigmoid", "fused", (64,), np.float64, seed=6)[0]
+    gbuf = np.random.default_rng(7).standard_normal(96)
+    g = gbuf[:64]
+    ey, eg = fastact.sigmoid_fwd_bwd(x, g.copy())
+    y, gx = gbuf[32:], np.empty(64)
+    fastact.sigmoid_fwd_bwd(x, g, out=(y, gx))
+    assert same_bits(gx, eg) and same_bits(y, ey)
+
+
+def test_declines_what_it_cannot_do():
+    from fastact import _ufuncs
+    d = _ufuncs.DIRECT[("sigmoid", "forward", "accurate")]
+    f2 = _ufuncs.DIRECT[("sigmoid", "fused", "accurate")]
+    b = _ufuncs.DIRECT[("sigmoid", "backward", "accurate")]
+    x = np.linspace(-3, 3, 24, dtype=np.float32)
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+
+    class Sub(np.ndarray):
+        pass
+
+    declined = {
+        "list": (d, ([1.0, 2.0],)),
+        "0-d": (d, (np.array(1.0, np.float32),)),
+        "float16": (d, (x.astype(np.float16),)),
+        "int": (d, (np.arange(4),)),
+        "strided": (d, (x[::2],)),
+        "fortran 2-d": (d, (np.asfortranarray(x.reshape(4, 6)),)),
+        "big-endian": (d, (x.astype(">f4"),)),
+        "subclass": (d, (x.view(Sub),)),
+        "out read-only": (d, (x, None, ro)),
+        "out wrong dtype": (d, (x, None, np.empty(24))),
+        "out wrong shape": (d, (x, None, np.empty(23, np.float32))),
+        "out tuple (single)": (d, (x, None, (np.empty_like(x),))),
+        "out strided": (d, (x, None, np.empty(48, np.float32)[::2])),
+        "broadcast": (b, (x, x[:1])),
+        "mixed dtypes": (b, (x, x.astype(np.float64))),
+        "fused outputs the same array": (f2, (x, x.copy(), (np.empty_like(x),) * 2)),
+        "fused out not a pair": (f2, (x, x.copy(), np.empty_like(x))),
+    }
+    for what, (fn, args) in declined.items():
+        before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        assert fn(*args) is NotImplemented, what
+        for a, a0 in zip(args, before):
+            if isinstance(a, np.ndarray):
+                assert same_bits(a, a0), (what, "an argument was written")
+    # the public function then takes the ufunc, with its errors and nothing written
+    with pytest.raises(ValueError, match="read-only"):
+        fastact.sigmoid(x, out=ro)
+    assert fastact.sigmoid(x.view(Sub)).__class__ is Sub
+
+
+@pytest.mark.parametrize("action", ["ignore", "warn", "raise", "call"])
+def test_flags_reported_as_numpy_does(action):
+    """The kernels raise no flag (csrc/fastact.h); were one raised, the plain
+    path reports it under np.errstate like the ufunc. _report_flags is that step."""
+    from fastact import _core
+    seen = []
+    with np.errstate(over=action, call=lambda msg, flag: seen.append(msg)):
+        if action == "raise":
+            with pytest.raises(FloatingPointError, match="overflow encountered in sigmoid"):
+                _core._report_flags("sigmoid", 0, 1, 0)
+        elif action == "warn":
+            with pytest.warns(RuntimeWarning, match="overflow encountered in sigmoid"):
+                _core._report_flags("sigmoid", 0, 1, 0)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                _core._report_flags("sigmoid", 0, 1, 0)
+    assert seen == (["overflow encountered in sigmoid"] if action == "call" else [])
+
+
+def test_gil_released_on_long_arrays_results_unchanged():
+    """Above _NOGIL_MIN elements the loop runs without the GIL: same bits."""
+    from fastact import _ufuncs
+    x = np.random.default_rng(9).standard_normal(50_000).astype(np.float32) * 30
+    for mode in MODES:
+        assert same_bits(fastact.sigmoid(x, mode=mode), _ufuncs.UFUNCS[("sigmoid", "forward", mode)](x))
