@@ -279,15 +279,16 @@ def _make_api(act):
     # The plainest calls (contiguous arrays of one dtype and shape, as above) skip
     # the ufunc machinery too, with identical results: the compiled backend wraps
     # each function in a C-level check (_core.Direct, _core.plain_first).
+    # An option (gelu's approximate=) given as a keyword takes the full path.
     plain = getattr(_impl, "DIRECT", None)
-    if plain is None or not direct:
+    if plain is None or not all(p.default is not None for p in act.params):
         return forward, backward, fwd_bwd
     _impl.bind_api(globals(), _impl)
     public = []
     for op, fn in (("forward", forward), ("backward", backward), ("fused", fwd_bwd)):
-        by_mode = {m: plain[k] for m, k in keys[op].items() if k in plain}
+        by_mode = {m: plain[(name, op, m)] for m in MODES}
         if op == "backward":
-            by_mode = {"accurate": plain[bwd_k]}
+            by_mode = {"accurate": plain[(name, op, "accurate")]}
         wrapped = _impl.plain_first(op, by_mode, fn, len(act.params))
         for attr in ("__name__", "__qualname__", "__doc__", "__signature__"):
             setattr(wrapped, attr, getattr(fn, attr))

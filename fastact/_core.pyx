@@ -197,11 +197,10 @@ cdef class Direct:
     this path costs about a third of that."""
     cdef fa_loop_data ld[2]
     cdef int nd, nout, npar
-    cdef float pf[2]
-    cdef double pd[2]
+    cdef tuple defaults, pnames
     cdef readonly str name
 
-    def __init__(self, str act, str op, str mode, tuple params, str name):
+    def __init__(self, str act, str op, str mode, tuple params, str name, tuple pnames=()):
         cdef fa_act cact = <fa_act><int>ACTIVATIONS.index(act)
         cdef int i
         self.nd = fa_op_nin(<fa_op><int>OPS[op])
@@ -209,9 +208,8 @@ cdef class Direct:
         self.npar = fa_act_nparams(cact)
         if len(params) != self.npar or self.npar > 2:
             raise ValueError(f"{act}: {self.npar} parameter values expected, got {params!r}")
-        for i in range(self.npar):
-            self.pf[i] = <float>params[i]
-            self.pd[i] = <double>params[i]
+        self.defaults = params
+        self.pnames = pnames
         for i in range(2):
             self.ld[i].act = cact
             self.ld[i].op = <fa_op><int>OPS[op]
@@ -220,12 +218,30 @@ cdef class Direct:
             self.ld[i].dtype = FA_F64 if i else FA_F32
         self.name = name
 
-    def __call__(self, a, b=None, out=None):
+    def __call__(self, a, b=None, out=None, params=None):
         """Forward: (x, None, out); backward and fused: (grad_output, z or x,
-        out), the fused out a pair. The result, or NotImplemented."""
-        return self.run(a, b, out)
+        out), the fused out a pair; params: the parameters' values (Python
+        floats or ints; None: the defaults). The result, or NotImplemented."""
+        return self.run(a, b, out, self.defaults if params is None else params)
 
-    cdef object run(self, object a, object b, object out):
+    cdef object run(self, object a, object b, object out, tuple params):
+        # parameters: Python floats and ints only (NumPy casts them to the
+        # array's dtype, as here); others (arrays, NumPy scalars) take the ufunc
+        cdef double pd[2]
+        cdef float pf[2]
+        cdef int i
+        cdef object v
+        for i in range(self.npar):
+            v = params[i]
+            if type(v) is float:
+                pd[i] = <double>v
+            elif type(v) is int and -9007199254740992 <= v <= 9007199254740992:
+                pd[i] = <double>v
+            else:
+                return NotImplemented
+            pf[i] = <float>pd[i]
+            if (pf[i] - pf[i] != 0) and (pd[i] - pd[i] == 0):  # finite, but not in float32
+                return NotImplemented
         if type(a) is not np.ndarray:
             return NotImplemented
         cdef cnp.ndarray A = <cnp.ndarray>a, B = None
@@ -269,16 +285,16 @@ cdef class Direct:
         cdef char *args[6]
         cdef cnp.npy_intp steps[6]
         cdef cnp.npy_intp dims[1]
-        cdef int n = 0, i
+        cdef int n = 0
         cdef void *ld = &self.ld[1 if typ == cnp.NPY_DOUBLE else 0]
         args[n] = <char *>cnp.PyArray_DATA(A); steps[n] = isz; n += 1
         if B is not None:
             args[n] = <char *>cnp.PyArray_DATA(B); steps[n] = isz; n += 1
         for i in range(self.npar):
             if typ == cnp.NPY_DOUBLE:
-                args[n] = <char *>&self.pd[i]
+                args[n] = <char *>&pd[i]
             else:
-                args[n] = <char *>&self.pf[i]
+                args[n] = <char *>&pf[i]
             steps[n] = 0; n += 1
         for k in range(self.nout):
             args[n] = <char *>cnp.PyArray_DATA(<cnp.ndarray>res[k]); steps[n] = isz; n += 1
@@ -329,7 +345,35 @@ cdef object _plain(dict by_mode, object mode, object a, object b, object out):
     if _api_ns is None or _api_ns.get("_impl") is not _api_impl:
         return NotImplemented
     cdef object d = by_mode.get(mode) if type(mode) is str else None
-    return NotImplemented if d is None else (<Direct>d).run(a, b, out)
+    return NotImplemented if d is None else (<Direct>d).run(a, b, out, (<Direct>d).defaults)
+
+
+cdef object _plain_p(dict by_mode, object mode, object a, object b, tuple args, dict kwargs):
+    """_plain for an activation with parameters: bound from args (the
+    parameters in order, then out) and kwargs (parameter names, out) as the
+    Python binding does; NotImplemented for anything else (the binding words
+    the errors)."""
+    if _api_ns is None or _api_ns.get("_impl") is not _api_impl:
+        return NotImplemented
+    cdef object d = by_mode.get(mode) if type(mode) is str else None
+    if d is None:
+        return NotImplemented
+    cdef Direct dd = <Direct>d
+    cdef Py_ssize_t na = len(args), k
+    if na > dd.npar + 1:
+        return NotImplemented
+    cdef list vals = list(dd.defaults)
+    for k in range(min(na, dd.npar)):
+        vals[k] = args[k]
+    cdef object out = args[dd.npar] if na == dd.npar + 1 else _UNSET
+    for key, v in kwargs.items():
+        if key == "out" and out is _UNSET:
+            out = v
+        elif key in dd.pnames and dd.pnames.index(key) >= na:
+            vals[dd.pnames.index(key)] = v
+        else:
+            return NotImplemented
+    return dd.run(a, b, _none(out), tuple(vals))
 
 
 def plain_first(str op, dict by_mode, object slow, int nparams):
@@ -358,23 +402,22 @@ def plain_first(str op, dict by_mode, object slow, int nparams):
             return _slow(slow, (x, grad_output), out, args, kwargs, mode) \
                 if r is NotImplemented else r
         return fwd_bwd
-    # parameters come positionally before out: out is only ever a keyword here
+    # parameters come positionally before out
     if op == "forward":
         def forward_p(x, *args, mode="accurate", **kwargs):
-            r = NotImplemented if args or (kwargs and (len(kwargs) > 1 or "out" not in kwargs)) \
-                else _plain(by_mode, mode, x, None, kwargs.get("out"))
-            return slow(x, *args, mode=mode, **kwargs) if r is NotImplemented else r
+            r = _plain_p(by_mode, mode, x, None, args, kwargs)
+            return _slow(slow, (x,), _UNSET, args, kwargs, mode) if r is NotImplemented else r
         return forward_p
     if op == "backward":
         def backward_p(grad_output, z, *args, **kwargs):
-            r = NotImplemented if args or (kwargs and (len(kwargs) > 1 or "out" not in kwargs)) \
-                else _plain(by_mode, "accurate", grad_output, z, kwargs.get("out"))
-            return slow(grad_output, z, *args, **kwargs) if r is NotImplemented else r
+            r = _plain_p(by_mode, "accurate", grad_output, z, args, kwargs)
+            return _slow(slow, (grad_output, z), _UNSET, args, kwargs, _UNSET) \
+                if r is NotImplemented else r
         return backward_p
     def fwd_bwd_p(x, grad_output, *args, mode="accurate", **kwargs):
-        r = NotImplemented if args or (kwargs and (len(kwargs) > 1 or "out" not in kwargs)) \
-            else _plain(by_mode, mode, x, grad_output, kwargs.get("out"))
-        return slow(x, grad_output, *args, mode=mode, **kwargs) if r is NotImplemented else r
+        r = _plain_p(by_mode, mode, x, grad_output, args, kwargs)
+        return _slow(slow, (x, grad_output), _UNSET, args, kwargs, mode) \
+            if r is NotImplemented else r
     return fwd_bwd_p
 
 

@@ -23,13 +23,13 @@ if _core.SHAPES != _expected:
 UFUNCS = build_ufuncs(_core.make_ufunc, "ufunc")
 # The plain calls (contiguous arrays, parameters at their defaults) without the
 # ufunc machinery: see _core.Direct. Not for activations with a required
-# parameter (prelu) or an option choosing the row (gelu's approximate=).
-_OPTIONED = {a.variant_of[0] for a in ACTIVATIONS.values() if a.variant_of}
+# parameter (prelu), nor for the rows an option selects (gelu_tanh: gelu's
+# approximate="tanh" takes the full path).
 DIRECT = {key: _core.Direct(*key, tuple(p.default for p in ACTIVATIONS[key[0]].params),
-                            uf.__name__)
+                            uf.__name__, tuple(p.name for p in ACTIVATIONS[key[0]].params))
           for key, uf in UFUNCS.items()
           if key[0] in ELEMENTWISE and not ACTIVATIONS[key[0]].variant_of
-          and key[0] not in _OPTIONED and all(p.default is not None for p in ACTIVATIONS[key[0]].params)}
+          and all(p.default is not None for p in ACTIVATIONS[key[0]].params)}
 plain_first = _core.plain_first
 bind_api = _core.bind_api
 

@@ -50,16 +50,21 @@ def same_bits(a, b):
 
 
 def test_the_plain_path_exists_for_every_default_call():
+    """Every public element-wise activation whose parameters all have defaults
+    (not prelu) has it, for each op and mode; the rows an option selects
+    (gelu_tanh) do not: gelu(x, approximate="tanh") takes the full path."""
     from fastact import _ufuncs
-    keys = set(_ufuncs.DIRECT)
     for name, act in ACTIVATIONS.items():
-        if act.kind != "elementwise" or act.variant_of:
+        if act.kind != "elementwise":
             continue
-        expected = all(p.default is not None for p in act.params) and not any(
-            a.variant_of and a.variant_of[0] == name for a in ACTIVATIONS.values())
+        expected = not act.variant_of and all(p.default is not None for p in act.params)
         for op in API_SUFFIX:
-            if expected:
-                assert (name, op, "accurate") in keys, (name, op)
+            for mode in MODES:
+                assert ((name, op, mode) in _ufuncs.DIRECT) == expected, (name, op, mode)
+    x = np.linspace(-4, 4, 64, dtype=np.float32)
+    tanh_row = _ufuncs.UFUNCS[("gelu_tanh", "forward", "accurate")]
+    assert same_bits(fastact.gelu(x, approximate="tanh"), tanh_row(x))
+    assert not same_bits(fastact.gelu(x), tanh_row(x))
 
 
 @pytest.mark.parametrize("dtype", FLOATS, ids=["float32", "float64"])
@@ -196,3 +201,41 @@ def test_gil_released_on_long_arrays_results_unchanged():
     x = np.random.default_rng(9).standard_normal(50_000).astype(np.float32) * 30
     for mode in MODES:
         assert same_bits(fastact.sigmoid(x, mode=mode), _ufuncs.UFUNCS[("sigmoid", "forward", mode)](x))
+
+
+def test_parameters_given_take_the_plain_path_with_the_ufunc_bits():
+    """Parameters given as Python floats or ints, by position or keyword, with
+    out by position or keyword, run on the plain path; the same values through
+    the ufunc give the same bits. Other parameter types take the full path."""
+    from fastact import _ufuncs
+    x = inputs("elu", "forward", (300,), np.float32, seed=11)[0]
+    g = np.random.default_rng(12).standard_normal(300).astype(np.float32)
+    for name in ("leaky_relu", "elu", "celu", "softplus", "hardtanh"):
+        act = ACTIVATIONS[name]
+        vals = tuple(p.default * 1.5 + (0 if isinstance(p.default, float) else 1) + 0.25
+                     for p in act.params)
+        if name == "hardtanh":
+            vals = (-2, 3)  # ints
+        d = _ufuncs.DIRECT[(name, "forward", "accurate")]
+        expected = _ufuncs.UFUNCS[(name, "forward", "accurate")](x, *vals)
+        assert same_bits(d(x, None, None, vals), expected), name
+        f = getattr(fastact, name)
+        assert same_bits(f(x, *vals), expected), (name, "positional")
+        assert same_bits(f(x, **{p.name: v for p, v in zip(act.params, vals)}), expected), (
+            name, "keywords")
+        out = np.empty_like(x)
+        assert f(x, *vals, out) is out and same_bits(out, expected), (name, "out positional")
+        out = np.empty_like(x)
+        assert f(x, *vals, out=out) is out and same_bits(out, expected), (name, "out keyword")
+        eg = _ufuncs.UFUNCS[(name, "fused", "accurate")](x, g, *vals)
+        r = getattr(fastact, name + "_fwd_bwd")(x, g, *vals)
+        assert same_bits(r[0], eg[0]) and same_bits(r[1], eg[1]), (name, "fused")
+        eb = _ufuncs.UFUNCS[(name, "backward", "accurate")](g, x, *vals)
+        assert same_bits(getattr(fastact, name + "_backward")(g, x, *vals), eb), (name, "backward")
+    d = _ufuncs.DIRECT[("leaky_relu", "forward", "accurate")]
+    for other in (np.float32(0.2), np.array(0.2), True, 1e39, 2 ** 60, "0.2"):
+        assert d(x, None, None, (other,)) is NotImplemented, other
+    with pytest.raises(TypeError, match="multiple values"):
+        fastact.leaky_relu(x, 0.2, negative_slope=0.3)
+    with pytest.raises(TypeError):
+        fastact.leaky_relu(x, 0.2, None, None)
