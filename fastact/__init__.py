@@ -222,7 +222,7 @@ def _make_api(act):
                 pass
         r = row(kwargs, fnames["fused"])
         vals, out, kwargs = fb_bind((x, grad_output), args, kwargs)
-        kwargs["out"] = (None, None) if out is _MISSING else out
+        kwargs["out"] = (None, None) if out is _MISSING or out is None else out
         return _call(_impl.get_ufunc(r, "fused", _check_mode(mode)), fnames["fused"],
                      (x, grad_output, *vals), kwargs)
 
@@ -279,17 +279,18 @@ def _make_api(act):
     # The plainest calls (contiguous arrays of one dtype and shape, as above) skip
     # the ufunc machinery too, with identical results: the compiled backend wraps
     # each function in a C-level check (_core.Direct, _core.plain_first).
-    # An option (gelu's approximate=) given as a keyword takes the full path.
     plain = getattr(_impl, "DIRECT", None)
     if plain is None or not all(p.default is not None for p in act.params):
         return forward, backward, fwd_bwd
     _impl.bind_api(globals(), _impl)
     public = []
     for op, fn in (("forward", forward), ("backward", backward), ("fused", fwd_bwd)):
-        by_mode = {m: plain[(name, op, m)] for m in MODES}
-        if op == "backward":
-            by_mode = {"accurate": plain[(name, op, "accurate")]}
-        wrapped = _impl.plain_first(op, by_mode, fn, len(act.params))
+        def by_mode(row):
+            if op == "backward":
+                return {"accurate": _impl.UFUNCS_PLAIN[(row, op, "accurate")]}
+            return {m: _impl.UFUNCS_PLAIN[(row, op, m)] for m in MODES}
+        opt = (option, {v: by_mode(r) for v, r in rows.items()}) if option else None
+        wrapped = _impl.plain_first(op, by_mode(name), fn, len(act.params), opt)
         for attr in ("__name__", "__qualname__", "__doc__", "__signature__"):
             setattr(wrapped, attr, getattr(fn, attr))
         wrapped.__module__ = __name__

@@ -348,6 +348,22 @@ cdef object _plain(dict by_mode, object mode, object a, object b, object out):
     return NotImplemented if d is None else (<Direct>d).run(a, b, out, (<Direct>d).defaults)
 
 
+cdef object _plain_kw(dict by_mode, tuple opt, object mode, object a, object b, object out,
+                      dict kwargs):
+    """_plain with the one keyword an activation may take besides out and mode:
+    its option (gelu's approximate=), opt = (name, {value: by_mode of that row})."""
+    if kwargs:
+        if opt is None or len(kwargs) != 1:
+            return NotImplemented
+        v = kwargs.get(opt[0], _UNSET)
+        if type(v) is not str:
+            return NotImplemented
+        by_mode = (<dict>opt[1]).get(v)
+        if by_mode is None:
+            return NotImplemented
+    return _plain(by_mode, mode, a, b, out)
+
+
 cdef object _plain_p(dict by_mode, object mode, object a, object b, tuple args, dict kwargs):
     """_plain for an activation with parameters: bound from args (the
     parameters in order, then out) and kwargs (parameter names, out) as the
@@ -376,29 +392,33 @@ cdef object _plain_p(dict by_mode, object mode, object a, object b, tuple args, 
     return dd.run(a, b, _none(out), tuple(vals))
 
 
-def plain_first(str op, dict by_mode, object slow, int nparams):
+def plain_first(str op, dict by_mode, object slow, int nparams, tuple opt=None):
     """The public function of one op: the plain call through by_mode[mode] (a
     Direct; the backward's key is "accurate") when it applies, otherwise slow,
     the full Python binding (parameters, ufunc keywords, errors), with the same
     arguments. Written here rather than in Python because the checks would cost
     more than the kernel on small arrays; without parameters, out is a named
-    argument, which spares building a dict of keywords. The caller gives the
-    result slow's name, doc and signature."""
+    argument, which spares building a dict of keywords. opt: (option name,
+    {value: by_mode of the row it selects}) for an activation with an option
+    (gelu's approximate=; none has parameters too). The caller gives the result
+    slow's name, doc and signature."""
     if nparams == 0:
         if op == "forward":
             def forward(x, out=_UNSET, *args, mode="accurate", **kwargs):
-                r = NotImplemented if args or kwargs else _plain(by_mode, mode, x, None, _none(out))
+                r = NotImplemented if args else _plain_kw(by_mode, opt, mode, x, None, _none(out),
+                                                          kwargs)
                 return _slow(slow, (x,), out, args, kwargs, mode) if r is NotImplemented else r
             return forward
         if op == "backward":
             def backward(grad_output, z, out=_UNSET, *args, **kwargs):
-                r = NotImplemented if args or kwargs else _plain(by_mode, "accurate", grad_output, z,
-                                                                 _none(out))
+                r = NotImplemented if args else _plain_kw(by_mode, opt, "accurate", grad_output, z,
+                                                          _none(out), kwargs)
                 return _slow(slow, (grad_output, z), out, args, kwargs, _UNSET) \
                     if r is NotImplemented else r
             return backward
         def fwd_bwd(x, grad_output, out=_UNSET, *args, mode="accurate", **kwargs):
-            r = NotImplemented if args or kwargs else _plain(by_mode, mode, x, grad_output, _none(out))
+            r = NotImplemented if args else _plain_kw(by_mode, opt, mode, x, grad_output, _none(out),
+                                                      kwargs)
             return _slow(slow, (x, grad_output), out, args, kwargs, mode) \
                 if r is NotImplemented else r
         return fwd_bwd

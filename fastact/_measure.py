@@ -567,6 +567,19 @@ def fastact_op(act, op, mode="accurate", params=None):
         if out is None:
             return func(*arrays, *pv, **kw)
         return func(*arrays, *pv, out=out, **kw)
+
+    def bind(*arrays, out=None):
+        """A no-argument callable running op on these arrays: one Python frame
+        around the public call, as a Peer's bind (what the timers call), written
+        as a user would (the default mode not spelled out)."""
+        args = (*arrays, *pv)
+        okw = {k: v for k, v in kw.items() if (k, v) != ("mode", MODES[0])}
+        if okw:
+            if out is not None:
+                okw["out"] = out
+            return lambda: func(*args, **okw)
+        return (lambda: func(*args)) if out is None else (lambda: func(*args, out=out))
+    call.bind = bind
     return call
 
 
