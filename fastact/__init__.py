@@ -287,8 +287,8 @@ def _make_api(act):
     for op, fn in (("forward", forward), ("backward", backward), ("fused", fwd_bwd)):
         def by_mode(row):
             if op == "backward":
-                return {"accurate": _impl.UFUNCS_PLAIN[(row, op, "accurate")]}
-            return {m: _impl.UFUNCS_PLAIN[(row, op, m)] for m in MODES}
+                return {"accurate": _impl.PLAIN[(row, op, "accurate")]}
+            return {m: _impl.PLAIN[(row, op, m)] for m in MODES}
         opt = (option, {v: by_mode(r) for v, r in rows.items()}) if option else None
         wrapped = _impl.plain_first(op, by_mode(name), fn, len(act.params), opt)
         for attr in ("__name__", "__qualname__", "__doc__", "__signature__"):

@@ -187,7 +187,8 @@ cdef class Direct:
     every array an exact numpy.ndarray of one float32/float64 dtype and one
     shape, C-contiguous, aligned, native byte order, at least 1-d; each output
     None (allocated) or such an array that is exactly an input or overlaps
-    nothing; parameters at their defaults. It runs the ufunc's own inner loop
+    nothing; parameters Python floats or ints (run() takes their values; at
+    the defaults through __call__ without params). It runs the ufunc's own inner loop
     (fa_ufunc_loop) over the whole array, so results are identical to the
     ufunc's, and reports floating-point flags as NumPy would (the kernels raise
     none: see csrc/fastact.h). Any other call returns NotImplemented and the
@@ -442,8 +443,10 @@ def plain_first(str op, dict by_mode, object slow, int nparams, tuple opt=None):
 
 
 def _report_flags(name, divide, over, invalid):
-    """What NumPy does after a ufunc's loop raised these flags, under np.errstate."""
+    """What NumPy does after a ufunc's loop raised these flags, under np.errstate
+    (its messages; "call" gets the kind and NumPy's status bits)."""
     err = np.geterr()
+    bits = (1 if divide else 0) | (2 if over else 0) | (8 if invalid else 0)
     for raised, kind, what in ((divide, "divide", "divide by zero"), (over, "over", "overflow"),
                                (invalid, "invalid", "invalid value")):
         if not raised or err[kind] == "ignore":
@@ -453,11 +456,12 @@ def _report_flags(name, divide, over, invalid):
         if action == "raise":
             raise FloatingPointError(msg)
         if action == "call":
-            np.geterrcall()(msg, {"divide": 1, "over": 2, "invalid": 8}[kind])
+            np.geterrcall()(what, bits)
         elif action == "log":
             np.geterrcall().write(f"Warning: {msg}\n")
         elif action == "print":
-            print(f"Warning: {msg}")
+            import sys
+            sys.stderr.write(f"Warning: {msg}\n")
         else:
             import warnings
             warnings.warn(msg, RuntimeWarning, stacklevel=3)

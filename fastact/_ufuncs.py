@@ -23,14 +23,13 @@ if _core.SHAPES != _expected:
 UFUNCS = build_ufuncs(_core.make_ufunc, "ufunc")
 # The plain calls (contiguous arrays, parameters at their defaults or given as
 # Python numbers) without the ufunc machinery: see _core.Direct. DIRECT for the
-# public functions' rows; UFUNCS_PLAIN also for the rows an option selects
+# public functions' rows; PLAIN also for the rows an option selects
 # (gelu_tanh, through gelu's approximate="tanh"). None for prelu (a required weight).
-UFUNCS_PLAIN = {key: _core.Direct(*key, tuple(p.default for p in ACTIVATIONS[key[0]].params),
-                                  uf.__name__, tuple(p.name for p in ACTIVATIONS[key[0]].params))
-                for key, uf in UFUNCS.items()
-                if key[0] in ELEMENTWISE
-                and all(p.default is not None for p in ACTIVATIONS[key[0]].params)}
-DIRECT = {k: d for k, d in UFUNCS_PLAIN.items() if not ACTIVATIONS[k[0]].variant_of}
+PLAIN = {key: _core.Direct(*key, tuple(p.default for p in ACTIVATIONS[key[0]].params),
+                           uf.__name__, tuple(p.name for p in ACTIVATIONS[key[0]].params))
+         for key, uf in UFUNCS.items()
+         if key[0] in ELEMENTWISE and all(p.default is not None for p in ACTIVATIONS[key[0]].params)}
+DIRECT = {k: d for k, d in PLAIN.items() if not ACTIVATIONS[k[0]].variant_of}
 plain_first = _core.plain_first
 bind_api = _core.bind_api
 
