@@ -193,9 +193,10 @@ cdef class Direct:
     ufunc's, and reports floating-point flags as NumPy would (the kernels raise
     none: see csrc/fastact.h). Any other call returns NotImplemented and the
     caller uses the ufunc, which handles broadcasting, casting, partial overlap,
-    subclasses, __array_ufunc__ and every error. A NumPy ufunc call costs about
-    1 us before the loop runs, more than most kernels take on 1,000 elements;
-    this path costs about a third of that."""
+    subclasses, __array_ufunc__ and every error. Measured here on 1,000 float32
+    (relu, out given): the ufunc call takes 0.89 us, this 0.52 us (np.copyto
+    0.49); with a Python-float parameter, which NumPy converts on every call,
+    the ufunc takes 1.42 us and this 0.57 us."""
     cdef fa_loop_data ld[2]
     cdef int nd, nout, npar
     cdef tuple defaults, pnames
