@@ -279,10 +279,8 @@ def _make_api(act):
     # The plainest calls (contiguous arrays of one dtype and shape, as above) skip
     # the ufunc machinery too, with identical results: the compiled backend wraps
     # each function in a C-level check (_core.Direct, _core.plain_first).
-    plain = getattr(_impl, "DIRECT", None)
-    if plain is None or not all(p.default is not None for p in act.params):
+    if not hasattr(_impl, "PLAIN") or not all(p.default is not None for p in act.params):
         return forward, backward, fwd_bwd
-    _impl.bind_api(globals(), _impl)
     public = []
     for op, fn in (("forward", forward), ("backward", backward), ("fused", fwd_bwd)):
         def by_mode(row):
@@ -313,6 +311,8 @@ for _act in (ACTIVATIONS[_n] for _n in PUBLIC):
         globals()[_alias] = _f
         __all__.append(_alias)
 del _act, _f, _b, _fb
+if hasattr(_impl, "bind_api"):  # the plain path serves while _impl is this backend
+    _impl.bind_api(globals(), _impl)
 
 
 def show_config(file=None):

@@ -343,10 +343,15 @@ def bind_api(dict namespace, object impl):
     _api_ns, _api_impl = namespace, impl
 
 
-cdef object _plain(dict by_mode, object mode, object a, object b, object out):
+cdef object _direct_for(dict by_mode, object mode):
+    """The Direct serving this mode, or None (another backend in use, a bad mode)."""
     if _api_ns is None or _api_ns.get("_impl") is not _api_impl:
-        return NotImplemented
-    cdef object d = by_mode.get(mode) if type(mode) is str else None
+        return None
+    return by_mode.get(mode) if type(mode) is str else None
+
+
+cdef object _plain(dict by_mode, object mode, object a, object b, object out):
+    cdef object d = _direct_for(by_mode, mode)
     return NotImplemented if d is None else (<Direct>d).run(a, b, out, (<Direct>d).defaults)
 
 
@@ -371,9 +376,7 @@ cdef object _plain_p(dict by_mode, object mode, object a, object b, tuple args, 
     parameters in order, then out) and kwargs (parameter names, out) as the
     Python binding does; NotImplemented for anything else (the binding words
     the errors)."""
-    if _api_ns is None or _api_ns.get("_impl") is not _api_impl:
-        return NotImplemented
-    cdef object d = by_mode.get(mode) if type(mode) is str else None
+    cdef object d = _direct_for(by_mode, mode)
     if d is None:
         return NotImplemented
     cdef Direct dd = <Direct>d
