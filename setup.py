@@ -19,9 +19,9 @@ from setuptools.command.build_ext import build_ext
 ISA_TABLE = {
     "scalar": (None, []),
     "sse2": (("x86_64", "amd64"), []),
-    "avx2": (("x86_64", "amd64"), ["-mavx2", "-mfma"]),
+    "avx2": (("x86_64", "amd64"), ["-mavx2", "-mfma", "-mf16c"]),
     "avx512": (("x86_64", "amd64"),
-               ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"]),
+               ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]),
 }
 # IEEE semantics kept: no -ffast-math; no contraction, so every rounding is the one written.
 COMMON_FLAGS = ["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno"]

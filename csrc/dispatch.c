@@ -44,10 +44,15 @@ static int cpu_runs(fa_isa isa) {
     switch (isa) {
     case FA_ISA_SCALAR:
     case FA_ISA_SSE2: return 1;
-    case FA_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    /* F16C (float16 conversion) comes with every AVX2 CPU; NumPy's AVX2 level
+     * implies it too */
+    case FA_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
     case FA_ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("f16c");
     default: return 0;
     }
 #else
@@ -153,6 +158,33 @@ const fa_rows_table *const fa_rows_tables[FA_ISA_COUNT] = {
     [FA_ISA_AVX512] = &fa_rows_table_avx512,
 #endif
 };
+
+/* ---- float16 conversion: the targets built with F16C export one (kernels-inl.h) ---- */
+#if defined(FA_HAVE_TARGET_SSE2)
+extern const fa_half_cvt *const fa_half_cvt_sse2;
+#endif
+#if defined(FA_HAVE_TARGET_AVX2)
+extern const fa_half_cvt *const fa_half_cvt_avx2;
+#endif
+#if defined(FA_HAVE_TARGET_AVX512)
+extern const fa_half_cvt *const fa_half_cvt_avx512;
+#endif
+extern const fa_half_cvt *const fa_half_cvt_scalar;
+
+const fa_half_cvt *fa_half_cvt_active(void) {
+    switch (fa_isa_active()) {
+#if defined(FA_HAVE_TARGET_SSE2)
+    case FA_ISA_SSE2: return fa_half_cvt_sse2;
+#endif
+#if defined(FA_HAVE_TARGET_AVX2)
+    case FA_ISA_AVX2: return fa_half_cvt_avx2;
+#endif
+#if defined(FA_HAVE_TARGET_AVX512)
+    case FA_ISA_AVX512: return fa_half_cvt_avx512;
+#endif
+    default: return fa_half_cvt_scalar;
+    }
+}
 
 int fa_rows_call(int isa, fa_rows_fn fn, fa_op op, fa_mode mode, fa_dtype dt, void *const *args,
                  ptrdiff_t nrows, ptrdiff_t n) {

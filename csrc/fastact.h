@@ -95,6 +95,16 @@ typedef struct {
 
 void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data);
 
+/* float16 <-> float32 over a block of n values, the float16 side at a byte
+ * stride, the float32 side contiguous (loops.c's float16 path). */
+typedef struct {
+    void (*widen)(const char *src, ptrdiff_t stride, float *dst, ptrdiff_t n);
+    void (*narrow)(const float *src, char *dst, ptrdiff_t stride, ptrdiff_t n);
+} fa_half_cvt;
+/* dispatch.c: the active ISA's vector conversion, or NULL where its target has
+ * none (loops.c then converts one value at a time: the same bits). */
+const fa_half_cvt *fa_half_cvt_active(void);
+
 /* Direct contiguous call, for tests and benchmarks of one ISA (parameters as
  * FA_PARAMS_SCALAR). Returns -1 if the combination is not available. */
 int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt,

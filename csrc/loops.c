@@ -2,8 +2,9 @@
  *
  * Contiguous runs go straight to the active ISA's kernel. Anything else
  * (strided, negative strides, broadcast stride 0, float16) goes through stack
- * blocks of FA_BLOCK elements: gather (widening float16 to float32), one kernel
- * call per block, scatter (rounding back to float16). Operands already
+ * blocks of FA_BLOCK elements: gather (widening float16 to float32, 8 values
+ * per instruction on targets with F16C), one kernel call per block, scatter
+ * (rounding back to float16). Operands already
  * contiguous in the block are used in place. The kernel is the same either
  * way, so results do not depend on the layout.
  *
@@ -22,7 +23,9 @@
 
 enum { FA_BLOCK = 512, FA_MAX_ARGS = 2 + FA_MAX_PARAMS + 2 };
 
-/* IEEE binary16 <-> binary32, round to nearest even; NaN stays NaN (quieted). */
+/* IEEE binary16 <-> binary32, round to nearest even; NaN stays NaN (quieted).
+ * One value at a time: for parameters, and for blocks on targets without a
+ * vector conversion (fa_half_cvt_active). */
 static float half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
     float f;
@@ -62,6 +65,21 @@ static uint16_t float_to_half(float f) {
     return (uint16_t)(sign | (tb - 0x3f000000u));
 }
 
+static void widen_one_by_one(const char *src, ptrdiff_t stride, float *dst, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        uint16_t h;
+        memcpy(&h, src + i * stride, 2);
+        dst[i] = half_to_float(h);
+    }
+}
+static void narrow_one_by_one(const float *src, char *dst, ptrdiff_t stride, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        uint16_t h = float_to_half(src[i]);
+        memcpy(dst + i * stride, &h, 2);
+    }
+}
+static const fa_half_cvt one_by_one = {widen_one_by_one, narrow_one_by_one};
+
 static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
     const fa_loop_data *ld = (const fa_loop_data *)data;
     const int nd = fa_op_nin(ld->op), nin = nd + fa_act_nparams(ld->act);
@@ -100,6 +118,8 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
         return;
     }
 
+    const fa_half_cvt *cvt = ld->half ? fa_half_cvt_active() : NULL;
+    if (ld->half && cvt == NULL) cvt = &one_by_one;
     union { float f[FA_BLOCK]; double d[FA_BLOCK]; } buf[FA_MAX_ARGS];
     void *p[FA_MAX_ARGS];
     for (ptrdiff_t off = 0; off < n; off += FA_BLOCK) {
@@ -113,11 +133,7 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
             p[j] = &buf[j];
             if (j >= nin) continue;
             if (ld->half) {
-                for (ptrdiff_t i = 0; i < m; ++i) {
-                    uint16_t h;
-                    memcpy(&h, src + i * steps[j], 2);
-                    buf[j].f[i] = half_to_float(h);
-                }
+                cvt->widen(src, steps[j], buf[j].f, m);
             } else {
                 for (ptrdiff_t i = 0; i < m; ++i)
                     memcpy((char *)&buf[j] + i * ksize, src + i * steps[j], (size_t)ksize);
@@ -128,10 +144,7 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
             char *dst = base[j] + off * steps[j];
             if (how[j] != GATHER) continue;
             if (ld->half) {
-                for (ptrdiff_t i = 0; i < m; ++i) {
-                    uint16_t h = float_to_half(buf[j].f[i]);
-                    memcpy(dst + i * steps[j], &h, 2);
-                }
+                cvt->narrow(buf[j].f, dst, steps[j], m);
             } else {
                 for (ptrdiff_t i = 0; i < m; ++i)
                     memcpy(dst + i * steps[j], (char *)&buf[j] + i * ksize, (size_t)ksize);
@@ -141,7 +154,11 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
 }
 
 void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
-    const int had_underflow = fetestexcept(FE_UNDERFLOW);
+    /* float16: the vector widening (F16C) raises invalid on a signalling NaN
+     * it quiets; the conversion is IEEE's, not arithmetic, and NumPy's casts
+     * raise nothing there, so that flag is cleared too (the kernels raise none) */
+    const int mine = FE_UNDERFLOW | (((const fa_loop_data *)data)->half ? FE_INVALID : 0);
+    const int had = fetestexcept(mine);
     run_loop(args, dims, steps, data);
-    if (!had_underflow) feclearexcept(FE_UNDERFLOW);
+    if (mine & ~had) feclearexcept(mine & ~had);
 }

@@ -184,8 +184,8 @@ cdef bint _disjoint_or_same(cnp.ndarray o, cnp.ndarray i, cnp.npy_intp nbytes, b
 
 cdef class Direct:
     """The plain call of one (activation, op, mode) without the ufunc machinery:
-    every array an exact numpy.ndarray of one float32/float64 dtype and one
-    shape, C-contiguous, aligned, native byte order, at least 1-d; each output
+    every array an exact numpy.ndarray of one float32/float64 dtype (or
+    float16, for activations without parameters) and one shape, C-contiguous, aligned, native byte order, at least 1-d; each output
     None (allocated) or such an array that is exactly an input or overlaps
     nothing; parameters Python floats or ints (run() takes their values; at
     the defaults through __call__ without params). It runs the ufunc's own inner loop
@@ -197,7 +197,7 @@ cdef class Direct:
     (relu, out given): the ufunc call takes 0.89 us, this 0.52 us (np.copyto
     0.49); with a Python-float parameter, which NumPy converts on every call,
     the ufunc takes 1.42 us and this 0.57 us."""
-    cdef fa_loop_data ld[2]
+    cdef fa_loop_data ld[3]  # float32, float64, float16
     cdef int nd, nout, npar
     cdef tuple defaults, pnames
     cdef readonly str name
@@ -212,12 +212,12 @@ cdef class Direct:
             raise ValueError(f"{act}: {self.npar} parameter values expected, got {params!r}")
         self.defaults = params
         self.pnames = pnames
-        for i in range(2):
+        for i in range(3):
             self.ld[i].act = cact
             self.ld[i].op = <fa_op><int>OPS[op]
             self.ld[i].mode = <fa_mode><int>MODES[mode]
-            self.ld[i].half = 0
-            self.ld[i].dtype = FA_F64 if i else FA_F32
+            self.ld[i].half = i == 2
+            self.ld[i].dtype = FA_F64 if i == 1 else FA_F32
         self.name = name
 
     def __call__(self, a, b=None, out=None, params=None):
@@ -248,7 +248,11 @@ cdef class Direct:
             return NotImplemented
         cdef cnp.ndarray A = <cnp.ndarray>a, B = None
         cdef int typ = cnp.PyArray_TYPE(A), k, j
-        if (typ != cnp.NPY_FLOAT and typ != cnp.NPY_DOUBLE) or not _plain_array(A, typ, None, False):
+        # float16 only without parameters: NumPy rounds a Python-float parameter
+        # to float16 first, which the ufunc's own casting does best
+        if ((typ != cnp.NPY_FLOAT and typ != cnp.NPY_DOUBLE
+                and (typ != NPY_TYPES[0] or self.npar != 0))
+                or not _plain_array(A, typ, None, False)):
             return NotImplemented
         if self.nd == 2:
             if not _plain_array(b, typ, A, False):
@@ -288,7 +292,7 @@ cdef class Direct:
         cdef cnp.npy_intp steps[6]
         cdef cnp.npy_intp dims[1]
         cdef int n = 0
-        cdef void *ld = &self.ld[1 if typ == cnp.NPY_DOUBLE else 0]
+        cdef void *ld = &self.ld[1 if typ == cnp.NPY_DOUBLE else 2 if typ == NPY_TYPES[0] else 0]
         args[n] = <char *>cnp.PyArray_DATA(A); steps[n] = isz; n += 1
         if B is not None:
             args[n] = <char *>cnp.PyArray_DATA(B); steps[n] = isz; n += 1
@@ -323,10 +327,16 @@ cdef inline object _none(object out):
 
 
 cdef object _slow(object slow, tuple lead, object out, tuple args, dict kwargs, object mode):
-    """slow(*lead, [out,] *args, [mode=mode,] **kwargs), out and mode only if given
-    (_UNSET: not; the backward has no mode)."""
+    """slow(*lead, *args, [out=out,] [mode=mode,] **kwargs), out and mode only if
+    given (_UNSET: not; the backward has no mode). out goes by keyword, which
+    lets slow take its own short path to the ufunc (by position it would look
+    like a parameter); by position only if more arguments follow, so that slow
+    words the error as for the caller's own call."""
     if out is not _UNSET:
-        lead = lead + (out,)
+        if args:
+            lead = lead + (out,)
+        else:
+            kwargs["out"] = out
     if mode is not _UNSET:
         kwargs["mode"] = mode
     return slow(*lead, *args, **kwargs)

@@ -240,6 +240,45 @@ def test_float16_is_the_float32_result_rounded_once(name, mode, isa):
     assert np.array_equal(g16, g32.astype(np.float16), equal_nan=True), "float16 fused gradient"
 
 
+@compiled_only("the float16 conversions under test are the compiled loop's (csrc/loops.c, "
+               "vectorized with F16C in csrc/kernels-inl.h); the fallback casts with NumPy")
+def test_float16_conversions_are_ieee_on_every_layout(isa):
+    """The loop's float16 <-> float32 conversions (vector F16C ones on the AVX
+    targets, one value at a time elsewhere) are IEEE's, on contiguous and
+    strided data and on every partial group of a block. Widening: hardtanh with
+    infinite bounds returns every float16 bit pattern unchanged (a NaN quieted,
+    its payload kept), and raises no flag, signalling NaNs included. Narrowing:
+    a product of two float16 values is exact in float32, so leaky_relu's
+    float16 result must be NumPy's correctly rounded cast of it: ties to even,
+    subnormals, and overflow to inf (with the overflow flag)."""
+    bits = np.arange(2**16, dtype=np.uint32).astype(np.uint16)
+    x = bits.view(np.float16)
+    nan = (bits & 0x7fff) > 0x7c00
+    expected = np.where(nan, bits | 0x0200, bits)
+    lo, hi = np.float16(-np.inf), np.float16(np.inf)
+    for n in (1, 7, 8, 9, 513, 2**16):
+        for step in (1, 3, -1):
+            xs = x[:n][::step]
+            out = np.zeros(3 * xs.size, np.float16)[::3]
+            with np.errstate(all="raise"):  # signalling NaNs too: no flag
+                got = fastact.hardtanh(xs, lo, hi).view(np.uint16)
+                fastact.hardtanh(xs, lo, hi, out=out)
+            assert same_bits(got, expected[:n][::step]), (n, step)
+            assert same_bits(out.view(np.uint16), expected[:n][::step]), (n, step, "strided out")
+    with np.errstate(all="raise"):  # the plain path (no parameter) runs the same loop
+        r = fastact.relu(x).view(np.uint16)
+    assert same_bits(r[nan], expected[nan])
+    neg = x[(bits >= 0x8000) & ~nan & (bits != 0xfc00)]  # every finite negative float16
+    for slope in (0.099975586, 0.5, 1.5, 3.0, 1000.0, 2.0**-14):
+        s = np.float16(slope)
+        with np.errstate(over="ignore"):
+            want = (neg.astype(np.float32) * np.float32(s)).astype(np.float16)
+            got = fastact.leaky_relu(neg, s)
+        assert same_bits(got, want), slope
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        fastact.leaky_relu(np.full(9, -60000.0, np.float16), np.float16(2.0))
+
+
 @pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32,
                                    np.int64, np.uint64])
 @pytest.mark.parametrize("name", NAMES)
