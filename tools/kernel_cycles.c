@@ -4,11 +4,12 @@
  *
  *   gcc -O2 -Icsrc -DTABLE=fa_table_avx2 tools/kernel_cycles.c \
  *       build/temp.<platform>/csrc/targets/avx2.o -o /tmp/kc -lm
- *   /tmp/kc [-d f32|f64] [-n N] [-r REPS] [-g GHZ] [-l LANES] [-x LO:HI] [NAME ...]
+ *   /tmp/kc [-d f32|f64] [-n N] [-r REPS] [-g GHZ] [-l LANES] [-x LO:HI] [-p P0:P1] [NAME ...]
  *
  * -x LO:HI draws x uniformly in [LO, HI] instead of 3 * standard normal (for
- * example -x -103:-88 for sigmoid's subnormal results). Every parameter is 0.01
- * (and the second 20): the figures are for timing only. The minimum of many runs
+ * example -x -103:-88 for sigmoid's subnormal results). The first parameter is
+ * 0.01 and the second 20 unless -p gives them (celu's alpha = 0.01 puts x/alpha
+ * in the exp's far tail: -p 1:20 times torch's default): for timing only. The minimum of many runs
  * is robust to other load on the machine; llvm-mca -mcpu=<cpu> on a kernel's
  * inner loop (objdump -d) gives the same picture without any timing. */
 #include <math.h>
@@ -43,7 +44,7 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     long n = 65536, reps = 300;
-    double ghz = 3.2, lo = 0, hi = 0;
+    double ghz = 3.2, lo = 0, hi = 0, p0 = 0.01, p1 = 20.0;
     int f64 = 0, lanes = 0, first = argc;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-d") && i + 1 < argc) f64 = !strcmp(argv[++i], "f64");
@@ -52,6 +53,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "-g") && i + 1 < argc) ghz = atof(argv[++i]);
         else if (!strcmp(argv[i], "-l") && i + 1 < argc) lanes = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-x") && i + 1 < argc) sscanf(argv[++i], "%lf:%lf", &lo, &hi);
+        else if (!strcmp(argv[i], "-p") && i + 1 < argc) sscanf(argv[++i], "%lf:%lf", &p0, &p1);
         else { first = i; break; }
     }
     if (!lanes) lanes = f64 ? 4 : 8;
@@ -70,8 +72,8 @@ int main(int argc, char **argv) {
         if (f64) ((double *)arr[0])[i] = v, ((double *)arr[1])[i] = 1.0;
         else ((float *)arr[0])[i] = (float)v, ((float *)arr[1])[i] = 1.0f;
     }
-    float pf[2] = {0.01f, 20.0f};
-    double pd[2] = {0.01, 20.0};
+    float pf[2] = {(float)p0, (float)p1};
+    double pd[2] = {p0, p1};
     static const char *const opname[] = {"fwd", "bwd", "fused"}, *const modename[] = {"acc", "fast"};
     for (int a = 0; a < FA_ACT_COUNT; ++a) {
         int want = first >= argc;

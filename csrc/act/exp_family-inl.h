@@ -201,8 +201,15 @@ FA_INLINE void FN(celu_acc)(VT x, VT g, const VT *p, VT *y, VT *gx, int fwd, int
     VT xn = V(select)(pos, S(0), xc);
     VT ul, uh = FN(celu_u)(xn, p[0], &ul);
     MT big = V(lt)(S(C(FA_EF_TINY)), V(andnot)(S(-0.0), uh));
-    VT yh, yl;
-    FN(expm1_pair)(V(max)(uh, S(C(FA_EXPM1_XMIN))), ul, &yh, &yl);
+    VT yh = S(0), yl = S(0);
+    /* the backward uses expm1 only for e^u = 1 + expm1(u) where u > 0, that is
+     * alpha < 0: alone, it skips it unless a lane's alpha is negative (a test
+     * of the parameter per vector; elsewhere d takes dneg, equal at u = 0).
+     * Zen 3, AVX2, float32 backward: 34.1 -> 28.6 cycles per 8 with alpha > 0,
+     * 34.1 -> 42.9 with alpha < 0 (the branch splits the two interleaved
+     * vectors' schedules); tools/kernel_cycles.c -p 1:20 / -p -1:20 celu. */
+    if (fwd || FA_CAT(MT, _any)(V(signmask)(p[0])))
+        FN(expm1_pair)(V(max)(uh, S(C(FA_EXPM1_XMIN))), ul, &yh, &yl);
     if (fwd) {
         VT yn = V(select)(big, V(fma)(p[0], yh, V(mul)(p[0], yl)), xn);
         *y = FN(nan_through)(x, V(select)(pos, xc, yn));
