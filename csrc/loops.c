@@ -65,6 +65,30 @@ static uint16_t float_to_half(float f) {
     return (uint16_t)(sign | (tb - 0x3f000000u));
 }
 
+/* binary64 -> binary16, rounded once to nearest even, as NumPy casts a Python
+ * float parameter for a float16 loop (the plain path, fastact/_core.pyx, does
+ * the same). No flag is raised: the caller declines what rounds to inf. */
+unsigned short fa_double_to_half(double d) {
+    uint64_t x, ax;
+    memcpy(&x, &d, 8);
+    const uint16_t sign = (uint16_t)((x >> 48) & 0x8000u);
+    ax = x & 0x7fffffffffffffffull;
+    if (ax > 0x7ff0000000000000ull) return (uint16_t)(sign | 0x7e00u | ((ax >> 42) & 0x3ffu));
+    if (ax >= 0x40effe0000000000ull) return (uint16_t)(sign | 0x7c00u); /* >= 65520: inf */
+    if (ax >= 0x3f10000000000000ull) {                                   /* >= 2^-14: normal */
+        uint64_t r = ax - ((uint64_t)(1023 - 15) << 52);
+        r += ((uint64_t)1 << 41) - 1 + ((r >> 42) & 1u);
+        return (uint16_t)(sign | (r >> 42));
+    }
+    /* subnormal (or 0): |d| 2^24 < 2^10 is exact; rounded to an integer by the
+     * 2^52 shift (ties to even), which is the subnormal's bit pattern (1024:
+     * the smallest normal, whose pattern it also is) */
+    double t, a = d < 0 ? -d : d;
+    volatile double big = 0x1p52; /* kept in double, never contracted or folded */
+    t = (a * 0x1p24 + big) - big;
+    return (uint16_t)(sign | (uint16_t)t);
+}
+
 static void widen_one_by_one(const char *src, ptrdiff_t stride, float *dst, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; ++i) {
         uint16_t h;

@@ -48,6 +48,7 @@ cdef extern from "fastact.h":
     int fa_op_nin(fa_op op)
     int fa_op_nout(fa_op op)
     void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data) nogil
+    unsigned short fa_double_to_half(double d)
     ctypedef enum fa_rows_fn:
         FA_ROWS_SOFTMAX
         FA_ROWS_LOG_SOFTMAX
@@ -184,8 +185,8 @@ cdef bint _disjoint_or_same(cnp.ndarray o, cnp.ndarray i, cnp.npy_intp nbytes, b
 
 cdef class Direct:
     """The plain call of one (activation, op, mode) without the ufunc machinery:
-    every array an exact numpy.ndarray of one float32/float64 dtype (or
-    float16, for activations without parameters) and one shape, C-contiguous, aligned, native byte order, at least 1-d; each output
+    every array an exact numpy.ndarray of one float16/float32/float64 dtype
+    and one shape, C-contiguous, aligned, native byte order, at least 1-d; each output
     None (allocated) or such an array that is exactly an input or overlaps
     nothing; parameters Python floats or ints (run() takes their values; at
     the defaults through __call__ without params). It runs the ufunc's own inner loop
@@ -231,6 +232,7 @@ cdef class Direct:
         # array's dtype, as here); others (arrays, NumPy scalars) take the ufunc
         cdef double pd[2]
         cdef float pf[2]
+        cdef unsigned short ph[2]
         cdef int i
         cdef object v
         for i in range(self.npar):
@@ -248,12 +250,16 @@ cdef class Direct:
             return NotImplemented
         cdef cnp.ndarray A = <cnp.ndarray>a, B = None
         cdef int typ = cnp.PyArray_TYPE(A), k, j
-        # float16 only without parameters: NumPy rounds a Python-float parameter
-        # to float16 first, which the ufunc's own casting does best
-        if ((typ != cnp.NPY_FLOAT and typ != cnp.NPY_DOUBLE
-                and (typ != NPY_TYPES[0] or self.npar != 0))
+        if ((typ != cnp.NPY_FLOAT and typ != cnp.NPY_DOUBLE and typ != NPY_TYPES[0])
                 or not _plain_array(A, typ, None, False)):
             return NotImplemented
+        if typ == NPY_TYPES[0]:
+            # float16 data: NumPy rounds a Python-float parameter to float16 (once,
+            # from the double); one that rounds to inf is left to it
+            for i in range(self.npar):
+                ph[i] = fa_double_to_half(pd[i])
+                if (ph[i] & 0x7fff) == 0x7c00 and pd[i] - pd[i] == 0:
+                    return NotImplemented
         if self.nd == 2:
             if not _plain_array(b, typ, A, False):
                 return NotImplemented
@@ -299,6 +305,8 @@ cdef class Direct:
         for i in range(self.npar):
             if typ == cnp.NPY_DOUBLE:
                 args[n] = <char *>&pd[i]
+            elif typ == NPY_TYPES[0]:
+                args[n] = <char *>&ph[i]
             else:
                 args[n] = <char *>&pf[i]
             steps[n] = 0; n += 1

@@ -70,8 +70,7 @@ def test_the_plain_path_exists_for_every_default_call():
 @pytest.mark.parametrize("dtype", FLOATS + (np.float16,), ids=["float32", "float64", "float16"])
 @pytest.mark.parametrize("shape", [(1,), (37,), (5, 3, 4), (1100,)])
 def test_plain_calls_equal_the_ufunc(shape, dtype):
-    """float16 too, for the activations without parameters (with one, NumPy
-    rounds a Python-float parameter to float16 first: left to the ufunc)."""
+    """float16 too (computed in float32, as the ufunc's float16 loop)."""
     from fastact import _ufuncs
     for name, op, mode in direct_keys():
         d, uf = _ufuncs.DIRECT[(name, op, mode)], _ufuncs.UFUNCS[(name, op, mode)]
@@ -79,9 +78,6 @@ def test_plain_calls_equal_the_ufunc(shape, dtype):
         params = [p.default for p in ACTIVATIONS[name].params]
         expected = uf(*args, *params)
         got = d(*args)
-        if dtype == np.float16 and params:
-            assert got is NotImplemented, (name, op, mode, shape)
-            got = expected
         assert got is not NotImplemented, (name, op, mode, shape, dtype)
         pairs = zip(got, expected) if op == "fused" else [(got, expected)]
         for r, e in pairs:
@@ -137,6 +133,53 @@ def test_partial_overlap_is_computed_as_if_the_input_were_copied():
     assert same_bits(gx, eg) and same_bits(y, ey)
 
 
+def test_float16_parameters_rounded_as_numpy_does():
+    """With float16 data NumPy rounds a Python-float parameter to float16 once,
+    from the double (ties to even, subnormals, -0.0, NaN); the plain path does
+    the same in C (csrc/loops.c: fa_double_to_half). leaky_relu(-1, v) is
+    -float16(v) exactly, so it shows the rounding itself; values that round to
+    inf are declined. Then whole calls with parameters equal the ufunc's."""
+    from fastact import _ufuncs
+    d = _ufuncs.DIRECT[("leaky_relu", "forward", "accurate")]
+    rng = np.random.default_rng(11)
+    vals = list(np.exp2(rng.uniform(-30, 17, 3000)) * rng.choice([-1, 1], 3000))
+    for k in range(-25, 17):  # every binade: the midpoints between float16 values and their neighbours
+        for m in range(0, 1024, 37):
+            b = 2.0**k * (1 + m / 1024)
+            t = b * (1 + 2.0**-11) if k >= -14 else b + 2.0**-25
+            vals += [t, np.nextafter(t, 0), np.nextafter(t, np.inf)]
+    vals += [0.0, -0.0, 65504.0, 65519.99, 65520.0, 2.0**-25, 3 * 2.0**-25, 1e-300, np.nan]
+    x = -np.ones(9, np.float16)
+    declined = 0
+    with np.errstate(over="ignore"):
+        for v in map(float, vals):
+            want = -np.float16(v)
+            got = d(x, None, None, (v,))
+            if got is NotImplemented:
+                declined += 1
+                assert np.isinf(want), v
+                continue
+            if np.isnan(want):
+                assert np.isnan(got).all()
+            else:
+                assert same_bits(got, np.full(9, want)), (v, got[0], want)
+    assert 0 < declined < len(vals) // 4
+    x = inputs("elu", "forward", (1100,), np.float16, seed=4)[0]
+    g = np.random.default_rng(3).standard_normal(1100).astype(np.float16)
+    for name, ps in (("leaky_relu", (0.01,)), ("leaky_relu", (1 / 3,)), ("elu", (0.7,)),
+                     ("hardtanh", (-0.3, 2.5)), ("softplus", (1.7, 5.0)), ("celu", (2.2,))):
+        for op in API_SUFFIX:
+            args = (x,) if op == "forward" else (x, g) if op == "fused" else (g, x)
+            for mode in (MODES if op != "backward" else ("accurate",)):
+                key = (name, op, mode)
+                got = _ufuncs.DIRECT[key](*args, params=ps)
+                expected = _ufuncs.UFUNCS[key](*args, *ps)
+                assert got is not NotImplemented, key
+                for r, e in zip(got if op == "fused" else (got,),
+                                expected if op == "fused" else (expected,)):
+                    assert same_bits(r, e), (key, ps)
+
+
 def test_declines_what_it_cannot_do():
     from fastact import _ufuncs
     d = _ufuncs.DIRECT[("sigmoid", "forward", "accurate")]
@@ -153,7 +196,7 @@ def test_declines_what_it_cannot_do():
     declined = {
         "list": (d, ([1.0, 2.0],)),
         "0-d": (d, (np.array(1.0, np.float32),)),
-        "float16 with a parameter": (lr, (x.astype(np.float16),)),
+        "float16, a parameter beyond float16": (lr, (x.astype(np.float16), None, None, (7e4,))),
         "int": (d, (np.arange(4),)),
         "strided": (d, (x[::2],)),
         "fortran 2-d": (d, (np.asfortranarray(x.reshape(4, 6)),)),
