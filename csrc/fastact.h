@@ -48,8 +48,8 @@ enum { FA_MAX_PARAMS = 2 };
 typedef enum {
     FA_ISA_SCALAR,  /* portable C, any architecture */
     FA_ISA_SSE2,    /* x86-64 baseline */
-    FA_ISA_AVX2,    /* AVX2 + FMA (Haswell, Zen 1) */
-    FA_ISA_AVX512,  /* AVX-512 F/DQ/BW/VL (Skylake-X, Zen 4) */
+    FA_ISA_AVX2,    /* AVX2 + FMA + F16C (Haswell, Zen 1) */
+    FA_ISA_AVX512,  /* AVX-512 F/DQ/BW/VL + F16C (Skylake-X, Zen 4) */
     FA_ISA_COUNT
 } fa_isa;
 

@@ -314,7 +314,8 @@ cdef class Direct:
             args[n] = <char *>cnp.PyArray_DATA(<cnp.ndarray>res[k]); steps[n] = isz; n += 1
         dims[0] = size
         cdef int raised
-        feclearexcept(_FE_REPORTED)
+        if fetestexcept(_FE_REPORTED):  # cleared only if set: clearing costs ~50 ns
+            feclearexcept(_FE_REPORTED)
         if size > _NOGIL_MIN:
             with nogil:
                 fa_ufunc_loop(args, dims, steps, ld)

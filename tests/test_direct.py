@@ -244,6 +244,26 @@ def test_flags_reported_as_numpy_does(action):
     assert seen == ([("overflow", 2)] if action == "call" else [])
 
 
+def test_flag_bookkeeping_across_calls():
+    """The loop clears only the underflow its correction terms raised, and the
+    plain path clears earlier flags only when some are set (both test first:
+    clearing is the slow part). Call after call, on the plain path and on the
+    ufunc: no spurious underflow where the results are normal, and a real
+    overflow (float16 narrowing of a gradient beyond 65504) still reported."""
+    x = np.full(64, -50.0, np.float32)  # log_sigmoid(-50) = -50; its low parts underflow
+    x16, g16 = np.ones(16, np.float16), np.full(16, 65504, np.float16)  # selu' = 1.05 there
+    for call in ("plain", "ufunc", "plain", "plain", "ufunc"):
+        xs = x if call == "plain" else x[::1].reshape(8, 8).T  # a strided view: the ufunc
+        with np.errstate(all="raise"):
+            y = fastact.log_sigmoid(xs)
+        assert (y == -50).all()
+        a, g = (x16, g16) if call == "plain" else (x16[::-1], g16[::-1])
+        with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+            fastact.selu_fwd_bwd(a, g)
+        with np.errstate(all="raise"):
+            fastact.relu(a)  # nothing left over from the call before
+
+
 def test_gil_released_on_long_arrays_results_unchanged():
     """Above _NOGIL_MIN elements the loop runs without the GIL: same bits."""
     from fastact import _ufuncs
