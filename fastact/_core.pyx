@@ -197,7 +197,9 @@ cdef class Direct:
     subclasses, __array_ufunc__ and every error. Measured here on 1,000 float32
     (relu, out given): the ufunc call takes 0.89 us, this 0.52 us (np.copyto
     0.49); with a Python-float parameter, which NumPy converts on every call,
-    the ufunc takes 1.42 us and this 0.57 us."""
+    the ufunc takes 1.42 us and this 0.57 us. Since the flags are tested before
+    they are cleared (0.45 -> 0.32 us on 8 elements), the public relu(x, out=y)
+    takes 0.46 us on 1,000 (np.copyto 0.52, same session)."""
     cdef fa_loop_data ld[3]  # float32, float64, float16
     cdef int nd, nout, npar
     cdef tuple defaults, pnames
