@@ -255,6 +255,35 @@ def test_parameter_arrays_match_scalars(name, isa, mode):
         np.testing.assert_array_equal(y2[r], _call(name, "forward", mode, x2[r], col[r, 0], *rest))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hardtanh_nan_bounds(dtype, isa):
+    """A NaN bound gives a NaN result and gradient (torch's too) in exactly the
+    lanes it reaches, broadcast or per element, without a flag; a NaN x gives
+    its own NaN. The kernels handle a NaN bound apart from the clamp (min/max
+    would raise invalid on it), in one select for both bounds."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(37) * 2).astype(dtype)
+    x[5] = np.nan
+    g = np.ones_like(x)
+    nan = np.array(np.nan, dtype)
+    with np.errstate(all="raise"):
+        for lo, hi in ((nan, 1.0), (-1.0, nan), (nan, nan)):
+            y, gx = fastact.hardtanh_fwd_bwd(x, g, lo, hi)
+            assert np.isnan(y).all() and np.isnan(gx).all(), (lo, hi)
+            assert np.isnan(fastact.hardtanh_backward(g, x, lo, hi)).all()
+        lo = np.full_like(x, -1.0)
+        hi = np.full_like(x, 0.5)
+        lo[::3] = np.nan
+        hi[1::4] = np.nan
+        y, gx = fastact.hardtanh_fwd_bwd(x, g, lo, hi)
+    hit = np.isnan(lo) | np.isnan(hi) | np.isnan(x)
+    np.testing.assert_array_equal(np.isnan(y), hit)
+    np.testing.assert_array_equal(np.isnan(gx), hit)
+    ys, gs = fastact.hardtanh_fwd_bwd(x[~hit], g[~hit], -1.0, 0.5)
+    np.testing.assert_array_equal(y[~hit], ys)
+    np.testing.assert_array_equal(gx[~hit], gs)
+
+
 @pytest.mark.parametrize("name", ROWS)
 def test_float16_goes_through_float32(name, isa, mode):
     """float16 in, float16 out: within the float32 bound plus one float16

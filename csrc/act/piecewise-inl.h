@@ -127,8 +127,11 @@ FA_INLINE void FN(hardtanh_bounds)(const VT *p, VT *lo, VT *hi) {
     *lo = FN(nan_clean)(p[0]);
     *hi = FN(nan_clean)(p[1]);
 }
+/* v, or the first NaN bound (quieted): one select per vector when the bounds
+ * are broadcast (the rest is then loop-invariant) */
 FA_INLINE VT FN(hardtanh_nanp)(const VT *p, VT v) {
-    return FN(nan_through)(p[0], FN(nan_through)(p[1], v));
+    MT any = FA_CAT(MT, _or)(V(isnan)(p[0]), V(isnan)(p[1]));
+    return V(select)(any, FN(nan_through)(p[0], V(quiet)(p[1])), v);
 }
 FA_CLAMP_ACT(hardtanh, FN(hardtanh_bounds), FN(hardtanh_nanp))
 
