@@ -277,46 +277,36 @@ const fa_rows_table FA_CAT(fa_rows_table_, FA_TARGET) = {
  * float16 side has a byte stride, the float32 side is a contiguous block;
  * partial groups go through a small zero-padded buffer (zeros raise nothing). */
 #ifdef __F16C__
+/* Contiguous float16 (stride 2) takes a tight loop of whole groups: with the
+ * general loop's per-group tests and buffer, the two conversions cost more than
+ * float32 relu itself (0.44 ns/element for float16 relu at 65,536, Zen 3). */
 static void half_widen(const char *src, ptrdiff_t stride, float *dst, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i += 8) {
+    ptrdiff_t i = 0;
+    if (stride == 2)
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + 2 * i))));
+    for (; i < n; i += 8) {
         const ptrdiff_t m = n - i < 8 ? n - i : 8;
         uint16_t t[8] = {0};
-        __m128i h;
-        if (stride == 2 && m == 8) {
-            h = _mm_loadu_si128((const __m128i *)(src + 2 * i));
-        } else {
-            for (ptrdiff_t k = 0; k < m; ++k) memcpy(&t[k], src + (i + k) * stride, 2);
-            h = _mm_loadu_si128((const __m128i *)t);
-        }
-        __m256 f = _mm256_cvtph_ps(h);
-        if (m == 8) {
-            _mm256_storeu_ps(dst + i, f);
-        } else {
-            float o[8];
-            _mm256_storeu_ps(o, f);
-            memcpy(dst + i, o, (size_t)m * sizeof(float));
-        }
+        float o[8];
+        for (ptrdiff_t k = 0; k < m; ++k) memcpy(&t[k], src + (i + k) * stride, 2);
+        _mm256_storeu_ps(o, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t)));
+        memcpy(dst + i, o, (size_t)m * sizeof(float));
     }
 }
 static void half_narrow(const float *src, char *dst, ptrdiff_t stride, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i += 8) {
+    ptrdiff_t i = 0;
+    if (stride == 2)
+        for (; i + 8 <= n; i += 8)
+            _mm_storeu_si128((__m128i *)(dst + 2 * i),
+                             _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i += 8) {
         const ptrdiff_t m = n - i < 8 ? n - i : 8;
-        __m256 f;
-        if (m == 8) {
-            f = _mm256_loadu_ps(src + i);
-        } else {
-            float o[8] = {0};
-            memcpy(o, src + i, (size_t)m * sizeof(float));
-            f = _mm256_loadu_ps(o);
-        }
-        __m128i h = _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT);
-        if (stride == 2 && m == 8) {
-            _mm_storeu_si128((__m128i *)(dst + 2 * i), h);
-        } else {
-            uint16_t t[8];
-            _mm_storeu_si128((__m128i *)t, h);
-            for (ptrdiff_t k = 0; k < m; ++k) memcpy(dst + (i + k) * stride, &t[k], 2);
-        }
+        float o[8] = {0};
+        uint16_t t[8];
+        memcpy(o, src + i, (size_t)m * sizeof(float));
+        _mm_storeu_si128((__m128i *)t, _mm256_cvtps_ph(_mm256_loadu_ps(o), _MM_FROUND_TO_NEAREST_INT));
+        for (ptrdiff_t k = 0; k < m; ++k) memcpy(dst + (i + k) * stride, &t[k], 2);
     }
 }
 static const fa_half_cvt half_cvt = {half_widen, half_narrow};
