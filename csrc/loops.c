@@ -104,6 +104,18 @@ static void narrow_one_by_one(const float *src, char *dst, ptrdiff_t stride, ptr
 }
 static const fa_half_cvt one_by_one = {widen_one_by_one, narrow_one_by_one};
 
+/* n elements of size (4 or 8) from src to dst, each at its byte stride. The
+ * size is made a constant in each branch so that every copy is one load and
+ * one store (a memcpy of a variable size is a library call per element: 1.5
+ * ns/element for a strided float32 input, against np.copyto's 0.36). */
+static void strided_copy(char *dst, ptrdiff_t dstep, const char *src, ptrdiff_t sstep,
+                         ptrdiff_t n, ptrdiff_t size) {
+    if (size == 4)
+        for (ptrdiff_t i = 0; i < n; ++i) memcpy(dst + i * dstep, src + i * sstep, 4);
+    else
+        for (ptrdiff_t i = 0; i < n; ++i) memcpy(dst + i * dstep, src + i * sstep, 8);
+}
+
 static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data) {
     const fa_loop_data *ld = (const fa_loop_data *)data;
     const int nd = fa_op_nin(ld->op), nin = nd + fa_act_nparams(ld->act);
@@ -159,8 +171,7 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
             if (ld->half) {
                 cvt->widen(src, steps[j], buf[j].f, m);
             } else {
-                for (ptrdiff_t i = 0; i < m; ++i)
-                    memcpy((char *)&buf[j] + i * ksize, src + i * steps[j], (size_t)ksize);
+                strided_copy((char *)&buf[j], ksize, src, steps[j], m, ksize);
             }
         }
         k((void *const *)p, m);
@@ -170,8 +181,7 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
             if (ld->half) {
                 cvt->narrow(buf[j].f, dst, steps[j], m);
             } else {
-                for (ptrdiff_t i = 0; i < m; ++i)
-                    memcpy(dst + i * steps[j], (char *)&buf[j] + i * ksize, (size_t)ksize);
+                strided_copy(dst, steps[j], (const char *)&buf[j], ksize, m, ksize);
             }
         }
     }
