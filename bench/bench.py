@@ -5,7 +5,7 @@ elements; one thread and all threads.
 
     python bench/bench.py [--quick] [--functions NAME ...] [--ops OP ...]
                           [--sizes N ...] [--dtypes ...] [--threads N ...]
-                          [--isas ...] [--min-time S] [--json PATH]
+                          [--isas ...] [--stride K] [--min-time S] [--json PATH]
 
 Rows, for each dtype, size, thread count and activation (parameters at their
 defaults, prelu's weight 0.25; softmax and log_softmax along the last axis of a
@@ -20,6 +20,9 @@ defaults, prelu's weight 0.25; softmax and log_softmax along the last axis of a
             torch forward then backward
   copy      np.copyto of one array (forward, backward reference) and of two
             arrays (fused reference: 2 reads + 2 writes, the memory limit)
+--stride K: the inputs (x, grad_output) are every K-th element of a larger
+array (a strided view, as x[::K]); the outputs stay contiguous, and np.copyto
+copies the strided input, so the memory-limit reference reads the same bytes.
 Threads: fastact, the NumPy rows and the copies split the array into one chunk
 per thread, run on a ThreadPoolExecutor (NumPy ufunc loops release the GIL);
 torch and numexpr run whole on their own thread pools set to the same count.
@@ -181,6 +184,9 @@ def run(args):
     threads = [ncpu if t == "all" else int(t) for t in M.split_names(args.threads)] \
         or ([1] if args.quick else sorted({1, ncpu}))
     min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 0.1)
+    stride = args.stride
+    if stride < 1:
+        raise SystemExit("--stride: at least 1")
     if fastact.backend == "compiled":
         from fastact import _ufuncs
         active = _ufuncs.get_isa()
@@ -200,7 +206,8 @@ def run(args):
         print(f"note: {note}")
     print(f"functions {len(acts)}; ops {', '.join(ops)}; sizes {', '.join(f'{s:,}' for s in sizes)}; "
           f"dtypes {', '.join(dtypes)}; threads {', '.join(map(str, threads))}; "
-          f"min {min_time:g} s per figure; x = 3 * standard normal", flush=True)
+          f"min {min_time:g} s per figure; x = 3 * standard normal"
+          + (f"; inputs strided by {stride}" if stride > 1 else ""), flush=True)
 
     results = []
     t_start = time.perf_counter()
@@ -208,7 +215,8 @@ def run(args):
     pool = ThreadPoolExecutor(max_workers=max(threads))
     rows_of = {}
     for dtype in dtypes:
-        x_all, g_all = M.timing_inputs(max(sizes), dtype)
+        x_all, g_all = M.timing_inputs(max(sizes) * stride, dtype)
+        x_all, g_all = x_all[::stride], g_all[::stride]
         out_all = {k: M.placed_empty(x_all.size, dtype, slot)
                    for slot, k in enumerate(("y", "gx", "z"), start=2)}
         for size in sizes:
@@ -218,7 +226,7 @@ def run(args):
                 flat.update({k: v[:size] for k, v in out_all.items()})
                 progress.show(f"{dtype} {size:,} x{nthreads}: np.copyto")
                 copy1, copy2 = _copy_rows(flat, nthreads, pool, min_time)
-                base = {"dtype": dtype, "size": size, "threads": nthreads}
+                base = {"dtype": dtype, "size": size, "threads": nthreads, "stride": stride}
                 for row in (copy1, copy2):
                     results.append(_record(base, None, row, size, None))
                 copy_ns = {"copy": copy1.timing.ns_per(size), "copy2": copy2.timing.ns_per(size)}
@@ -255,7 +263,7 @@ def run(args):
         out = {"machine": info, "notes": notes,
                "params": {"sizes": sizes, "dtypes": dtypes, "threads": threads, "ops": ops,
                           "functions": [a.name for a in acts], "isas": isas,
-                          "active_isa": active, "min_time": min_time,
+                          "active_isa": active, "min_time": min_time, "stride": stride,
                           "parameters": {a.name: M.param_values(a) for a in acts},
                           "inputs": "x = 3 * standard normal, grad_output standard normal"},
                "seconds": elapsed, "results": results}
@@ -329,6 +337,8 @@ def main(argv=None):
     p.add_argument("--threads", nargs="+", help="thread counts, or 'all' (default 1 and all)")
     p.add_argument("--isas", nargs="+",
                    help="ISAs of the fastact forward rows at one thread (default: all supported)")
+    p.add_argument("--stride", type=int, default=1, metavar="K",
+                   help="inputs are every K-th element of a larger array (default 1: contiguous)")
     p.add_argument("--min-time", type=float,
                    help="seconds of samples per figure, at least 3 samples (default 0.1; quick 0.05)")
     p.add_argument("--json", metavar="PATH", help="write every figure and the machine to PATH")

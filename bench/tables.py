@@ -32,6 +32,11 @@ def _pick_sizes(data, wanted):
     return default if len(default) == 2 else have[-2:]
 
 
+def _strided(data):
+    k = data["params"].get("stride", 1)
+    return f", inputs strided by {k}" if k > 1 else ""
+
+
 def tables(data, sizes=None):
     res = data["results"]
     active = data["params"].get("active_isa") or data["machine"]["fastact"].get("isa")
@@ -42,7 +47,8 @@ def tables(data, sizes=None):
         rows = [r for r in res if r["dtype"] == dtype and r.get("threads", 1) == 1]
         copy = {(r["op"], r["size"]): r["ns_per_element"] for r in rows
                 if r["op"] in ("copy", "copy2")}
-        out.append(f"\n**{dtype}**, ns/element (median, one thread; fastact on its {active} path)\n")
+        out.append(f"\n**{dtype}{_strided(data)}**, ns/element (median, one thread; fastact on its "
+                   f"{active} path)\n")
         out.append("| function | op | implementation | " + " | ".join(f"{s:,}" for s in sizes)
                    + " |")
         out.append("|---|---|---|" + "---|" * len(sizes))
@@ -126,8 +132,8 @@ def summary(data, sizes=None):
             if not at:
                 continue
             copy = {r["op"]: r["ns_per_element"] for r in at if r["op"] in ("copy", "copy2")}
-            out.append(f"\n**{dtype}, {size:,} elements** (ns/element, median, one thread, "
-                       f"fastact on {active}; np.copyto {fmt(copy.get('copy', 0))}, "
+            out.append(f"\n**{dtype}, {size:,} elements{_strided(data)}** (ns/element, median, "
+                       f"one thread, fastact on {active}; np.copyto {fmt(copy.get('copy', 0))}, "
                        f"of two arrays {fmt(copy.get('copy2', 0))})\n")
             out.append("| function | op | accurate | fast | torch | NumPy/SciPy | torch / acc "
                        "| NumPy / acc | acc / copyto |")
