@@ -87,8 +87,10 @@ def _binder(fname, nlead, params):
                     v = p.default
             v = _check_param(fname, p.name, v)
             x = lead[0]
-            # keep x's float dtype: an array parameter of another dtype is cast to it
-            if (not isinstance(v, (int, float, bool)) and isinstance(x, (_np.ndarray, _np.generic))
+            # keep x's float dtype: an array parameter of another dtype is cast to it,
+            # a NumPy scalar too (np.float64 is a float subclass: NumPy would
+            # promote a float32 x to float64 for it, a Python float it would not)
+            if (type(v) not in (int, float, bool) and isinstance(x, (_np.ndarray, _np.generic))
                     and x.dtype.kind == "f" and isinstance(v, (_np.ndarray, _np.generic))
                     and v.dtype != x.dtype):
                 v = _np.asarray(v).astype(x.dtype)
@@ -180,19 +182,40 @@ def _make_api(act):
     # on a few thousand elements. Anything else (parameters given, other
     # keywords, a call the ufunc refuses) takes the full path, which also
     # words the errors.
+    # Likewise the parameters given positionally, each a Python number or an
+    # ndarray of x's dtype: those the binder would pass on unchanged (it casts
+    # an array of another dtype to x's, so that the result keeps x's dtype).
+    # prelu's weight is always given, and usually an array (0.5 us a call here,
+    # 2.9 us through the binder).
     direct = not option and all(p.default is not None for p in act.params)
     defaults = tuple(p.default for p in act.params)
-    keys = {op: {m: (name, op, m) for m in MODES} if direct else {} for op in API_SUFFIX}
+    npar = len(act.params)
+    keys = {op: {m: (name, op, m) for m in MODES} if not option else {} for op in API_SUFFIX}
     fwd_k, fb_k = keys["forward"], keys["fused"]
     bwd_k = keys["backward"].get("accurate")
 
+    def given(x, args):
+        """the parameters to pass the ufunc as they are, or None"""
+        if not args:
+            return defaults if direct else None
+        if len(args) != npar:
+            return None
+        xt = x.dtype if type(x) is _np.ndarray else None
+        for v in args:
+            t = type(v)
+            if t is not float and t is not int and (t is not _np.ndarray or v.dtype != xt):
+                return None
+        return args
+
     def forward(x, *args, mode="accurate", **kwargs):
-        if (not args and type(mode) is str and mode in fwd_k
+        if (type(mode) is str and mode in fwd_k
                 and (not kwargs or (len(kwargs) == 1 and "out" in kwargs))):
-            try:
-                return _impl.UFUNCS[fwd_k[mode]](x, *defaults, **kwargs)
-            except TypeError:
-                pass
+            vals = given(x, args)
+            if vals is not None:
+                try:
+                    return _impl.UFUNCS[fwd_k[mode]](x, *vals, **kwargs)
+                except TypeError:
+                    pass
         r = row(kwargs, fnames["forward"])
         vals, out, kwargs = fwd_bind((x,), args, kwargs)
         if out is not _MISSING:
@@ -201,11 +224,13 @@ def _make_api(act):
                      (x, *vals), kwargs)
 
     def backward(grad_output, z, *args, **kwargs):
-        if direct and not args and (not kwargs or (len(kwargs) == 1 and "out" in kwargs)):
-            try:
-                return _impl.UFUNCS[bwd_k](grad_output, z, *defaults, **kwargs)
-            except TypeError:
-                pass
+        if bwd_k and (not kwargs or (len(kwargs) == 1 and "out" in kwargs)):
+            vals = given(z, args)
+            if vals is not None:
+                try:
+                    return _impl.UFUNCS[bwd_k](grad_output, z, *vals, **kwargs)
+                except TypeError:
+                    pass
         r = row(kwargs, fnames["backward"])
         vals, out, kwargs = bwd_bind((z, grad_output), args, kwargs)
         if out is not _MISSING:
@@ -214,12 +239,14 @@ def _make_api(act):
                      (grad_output, z, *vals), kwargs)
 
     def fwd_bwd(x, grad_output, *args, mode="accurate", **kwargs):
-        if (not args and type(mode) is str and mode in fb_k
+        if (type(mode) is str and mode in fb_k
                 and (not kwargs or (len(kwargs) == 1 and "out" in kwargs))):
-            try:
-                return _impl.UFUNCS[fb_k[mode]](x, grad_output, *defaults, **kwargs)
-            except TypeError:
-                pass
+            vals = given(x, args)
+            if vals is not None:
+                try:
+                    return _impl.UFUNCS[fb_k[mode]](x, grad_output, *vals, **kwargs)
+                except TypeError:
+                    pass
         r = row(kwargs, fnames["fused"])
         vals, out, kwargs = fb_bind((x, grad_output), args, kwargs)
         kwargs["out"] = (None, None) if out is _MISSING or out is None else out
@@ -279,7 +306,7 @@ def _make_api(act):
     # The plainest calls (contiguous arrays of one dtype and shape, as above) skip
     # the ufunc machinery too, with identical results: the compiled backend wraps
     # each function in a C-level check (_core.Direct, _core.plain_first).
-    if not hasattr(_impl, "PLAIN") or not all(p.default is not None for p in act.params):
+    if not hasattr(_impl, "PLAIN"):
         return forward, backward, fwd_bwd
     public = []
     for op, fn in (("forward", forward), ("backward", backward), ("fused", fwd_bwd)):

@@ -22,14 +22,16 @@ if _core.SHAPES != _expected:
 
 UFUNCS = build_ufuncs(_core.make_ufunc, "ufunc")
 # The plain calls (contiguous arrays, parameters at their defaults or given as
-# Python numbers) without the ufunc machinery: see _core.Direct. DIRECT for the
-# public functions' rows; PLAIN also for the rows an option selects
-# (gelu_tanh, through gelu's approximate="tanh"). None for prelu (a required weight).
+# Python numbers) without the ufunc machinery: see _core.Direct. PLAIN for every
+# element-wise row (prelu's required weight defaults to None, which Direct
+# declines: prelu(x) takes the full path and its error); DIRECT for the rows
+# whose default call it serves: the public functions' rows without a required
+# parameter (not gelu_tanh, selected through gelu's approximate="tanh", nor prelu).
 PLAIN = {key: _core.Direct(*key, tuple(p.default for p in ACTIVATIONS[key[0]].params),
                            uf.__name__, tuple(p.name for p in ACTIVATIONS[key[0]].params))
-         for key, uf in UFUNCS.items()
-         if key[0] in ELEMENTWISE and all(p.default is not None for p in ACTIVATIONS[key[0]].params)}
-DIRECT = {k: d for k, d in PLAIN.items() if not ACTIVATIONS[k[0]].variant_of}
+         for key, uf in UFUNCS.items() if key[0] in ELEMENTWISE}
+DIRECT = {k: d for k, d in PLAIN.items() if not ACTIVATIONS[k[0]].variant_of
+          and all(p.default is not None for p in ACTIVATIONS[k[0]].params)}
 plain_first = _core.plain_first
 bind_api = _core.bind_api
 

@@ -308,3 +308,43 @@ def test_parameters_given_take_the_plain_path_with_the_ufunc_bits():
         fastact.leaky_relu(x, 0.2, negative_slope=0.3)
     with pytest.raises(TypeError):
         fastact.leaky_relu(x, 0.2, None, None)
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=["float32", "float64"])
+def test_given_parameters_in_every_form(dtype):
+    """Parameters given as Python numbers (the plain path, prelu's weight too),
+    as arrays of x's dtype (straight to the ufunc, past the binder) or in any
+    other form (the binder, which casts an array of another dtype to x's): the
+    results are those of the ufunc on parameters of x's dtype, of x's dtype."""
+    from fastact import _ufuncs
+    rng = np.random.default_rng(21)
+    x = (rng.standard_normal((4, 3, 5)) * 4).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    d = _ufuncs.PLAIN[("prelu", "forward", "accurate")]
+    assert d(x) is NotImplemented                      # no weight: the binder's error
+    with pytest.raises(TypeError, match="missing required argument 'weight'"):
+        fastact.prelu(x)
+    assert same_bits(d(x, None, None, (0.3,)), _ufuncs.UFUNCS[("prelu", "forward", "accurate")](
+        x, dtype(0.3)))
+    for name in ("prelu", "leaky_relu", "hardtanh", "softplus"):
+        act = ACTIVATIONS[name]
+        base = [0.3, 2.5][:len(act.params)] if name != "hardtanh" else [-0.5, 1.5]
+        forms = {
+            "python": base,
+            "same dtype, per channel": [np.full((3, 1), v, dtype) for v in base],
+            "same dtype, per element": [np.full(x.shape, v, dtype) for v in base],
+            "other dtype": [np.full((3, 1), v, np.float64 if dtype == np.float32 else np.float32)
+                            for v in base],
+            "numpy scalar": [np.float64(v) for v in base],
+            "int array": [np.full((3, 1), round(v + 0.6), np.int64) for v in base],
+        }
+        for form, ps in forms.items():
+            cast = [p if type(p) is float else np.asarray(p).astype(dtype) for p in ps]
+            for op in API_SUFFIX:
+                args = (x,) if op == "forward" else (g, x) if op == "backward" else (x, g)
+                key = (name, op, "accurate")
+                expected = _ufuncs.UFUNCS[key](*args, *cast)
+                got = public(name, op)(*args, *ps)
+                for r, e in zip(got if op == "fused" else (got,),
+                                expected if op == "fused" else (expected,)):
+                    assert r.dtype == dtype and same_bits(r, e), (name, op, form)
