@@ -16,6 +16,7 @@
  * not flushed; they are just not reported.
  */
 #include <fenv.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -40,29 +41,6 @@ static float half_to_float(uint16_t h) {
     }
     memcpy(&f, &bits, 4);
     return f;
-}
-
-static uint16_t float_to_half(float f) {
-    uint32_t x, ax, sign;
-    memcpy(&x, &f, 4);
-    sign = (x >> 16) & 0x8000u;
-    ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
-    if (ax == 0x7f800000u) return (uint16_t)(sign | 0x7c00u); /* inf stays inf, unflagged */
-    if (ax >= 0x477ff000u) { /* rounds to inf: report it as NumPy's float16 casts do */
-        feraiseexcept(FE_OVERFLOW | FE_INEXACT);
-        return (uint16_t)(sign | 0x7c00u);
-    }
-    if (ax >= 0x38800000u) {                                  /* normal half */
-        uint32_t r = ax - (112u << 23);
-        r += 0xfffu + ((r >> 13) & 1u);
-        return (uint16_t)(sign | (r >> 13));
-    }
-    /* subnormal half: adding 0.5 rounds |f| to a multiple of 2^-24, ties to even */
-    float t = (f < 0 ? -f : f) + 0.5f;
-    uint32_t tb;
-    memcpy(&tb, &t, 4);
-    return (uint16_t)(sign | (tb - 0x3f000000u));
 }
 
 /* binary64 -> binary16, rounded once to nearest even, as NumPy casts a Python
@@ -96,9 +74,14 @@ static void widen_one_by_one(const char *src, ptrdiff_t stride, float *dst, ptrd
         dst[i] = half_to_float(h);
     }
 }
+/* a float is a double exactly, so rounding it to float16 from the double is
+ * the one rounding; a finite value that rounds to inf is reported as NumPy's
+ * float16 casts do (fa_double_to_half raises nothing) */
 static void narrow_one_by_one(const float *src, char *dst, ptrdiff_t stride, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; ++i) {
-        uint16_t h = float_to_half(src[i]);
+        uint16_t h = fa_double_to_half(src[i]);
+        if ((h & 0x7fffu) == 0x7c00u && !isinf(src[i])) /* finite, rounded to inf */
+            feraiseexcept(FE_OVERFLOW | FE_INEXACT);
         memcpy(dst + i * stride, &h, 2);
     }
 }
