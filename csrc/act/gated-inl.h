@@ -52,9 +52,6 @@ static const float FA_EM1_P_f32[] = {1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 
 #define FA_EM1_P_f64 FA_EXP_P_f64
 #endif
 
-/* a*b - p exactly, for p = fl(a*b) (an FMA, or Dekker's product through
- * FN(residual): the operands must stay far from overflow). */
-FA_INLINE VT FN(prod_err)(VT a, VT b, VT p) { return V(sub)(S(0), FN(residual)(p, a, b)); }
 
 FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
 

@@ -176,7 +176,7 @@ FA_INLINE VT FN(hardswish_mid)(VT xm) {
     VT s = V(add)(xm, S(3));
     VT e = V(sub)(xm, V(sub)(s, S(3)));
     VT ph = V(mul)(xm, s);
-    VT pl = V(fma)(xm, e, V(sub)(S(0), FN(residual)(ph, xm, s)));
+    VT pl = V(fma)(xm, e, FN(prod_err)(xm, s, ph));
     return V(or)(FN(div6)(ph, pl), V(and)(xm, S(-0.0)));
 }
 
@@ -233,7 +233,7 @@ FA_INLINE VT FN(softsign_core)(VT x, VT *xs, VT *th, VT *tl) {
     *tl = V(mul)(*th, V(fnma)(*th, dl, FN(residual)(S(1), *th, dh)));
     /* x th as an exact pair too, so that targets without FMA also round once */
     VT ph = V(mul)(*xs, *th);
-    VT lo = V(fma)(*xs, *tl, V(sub)(S(0), FN(residual)(ph, *xs, *th)));
+    VT lo = V(fma)(*xs, *tl, FN(prod_err)(*xs, *th, ph));
     /* the sign of x put back: -0.0 gives -0.0 (ph + lo would give +0.0) */
     return FN(nan_through)(x, V(or)(V(add)(ph, lo), V(and)(x, S(-0.0))));
 }
@@ -252,7 +252,7 @@ FA_INLINE VT FN(softsign_grad)(VT th, VT tl) {
     VT d = V(fma)(th, th, V(mul)(V(add)(th, th), tl));
 #else
     VT h = V(mul)(th, th);
-    VT d = V(add)(h, V(fma)(V(add)(th, th), tl, V(sub)(S(0), FN(residual)(h, th, th))));
+    VT d = V(add)(h, V(fma)(V(add)(th, th), tl, FN(prod_err)(th, th, h)));
 #endif
     return V(mul)(d, V(select)(tiny, S(C(FA_SOFTSIGN_UNSCALE)), S(1)));
 }

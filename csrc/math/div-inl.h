@@ -25,6 +25,18 @@ FA_INLINE VT FN(residual)(VT a, VT q, VT d) {
 #endif
 }
 
+/* a*b - p exactly, for p = fl(a*b): one FMA (fms), or minus Dekker's residual
+ * (the operands must then stay far from overflow). fms(a, b, p) and
+ * 0 - (p - a*b) are the same bits (both exact, and x - x is +0 either way):
+ * the fms spares the subtraction. */
+FA_INLINE VT FN(prod_err)(VT a, VT b, VT p) {
+#if FA_HAS_FMA
+    return V(fms)(a, b, p);
+#else
+    return V(sub)(S(0), FN(residual)(p, a, b));
+#endif
+}
+
 /* (ah + al) / (dh + dl) with dh in [1, 4]; rd = FN(recip_div)(dh), shared by callers. */
 FA_INLINE VT FN(div_pair)(VT ah, VT al, VT dh, VT dl, VT rd) {
     VT q = V(mul)(ah, rd);
@@ -49,6 +61,6 @@ FA_INLINE VT FN(recip_div)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_DIV_
  * so a derivative such as e / (1 + e)^2 is rounded about once, not three times. */
 FA_INLINE VT FN(div_pair_by_square)(VT eh, VT el, VT dh, VT dl) {
     VT sh = V(mul)(dh, dh);
-    VT sl = V(fma)(V(add)(dh, dh), dl, V(sub)(S(0), FN(residual)(sh, dh, dh)));
+    VT sl = V(fma)(V(add)(dh, dh), dl, FN(prod_err)(dh, dh, sh));
     return FN(div_pair)(eh, el, sh, sl, FN(recip_div)(sh));
 }

@@ -40,6 +40,8 @@ FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm512_fmadd_ps(a, b, c
 FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm512_fnmadd_ps(a, b, c); }
 FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm512_fmadd_pd(a, b, c); }
 FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm512_fnmadd_pd(a, b, c); }
+FA_INLINE vf32 vf32_fms(vf32 a, vf32 b, vf32 c) { return _mm512_fmsub_ps(a, b, c); }
+FA_INLINE vf64 vf64_fms(vf64 a, vf64 b, vf64 c) { return _mm512_fmsub_pd(a, b, c); }
 FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) { return _mm512_fnmsub_ps(a, b, c); }
 FA_INLINE vf64 vf64_fnms(vf64 a, vf64 b, vf64 c) { return _mm512_fnmsub_pd(a, b, c); }
 

@@ -44,6 +44,7 @@ typedef uint64_t mf64;
     FA_INLINE S v##D##_max(S a, S b) { return a > b ? a : b; }                      \
     FA_INLINE S v##D##_fma(S a, S b, S c) { return FA_HAS_FMA ? FMA(a, b, c) : a * b + c; } \
     FA_INLINE S v##D##_fnma(S a, S b, S c) { return FA_HAS_FMA ? FMA(-a, b, c) : c - a * b; } \
+    FA_INLINE S v##D##_fms(S a, S b, S c) { return FA_HAS_FMA ? FMA(a, b, -c) : a * b - c; }     \
     FA_INLINE S v##D##_fnms(S a, S b, S c) { return FA_HAS_FMA ? -FMA(a, b, c) : -(a * b) - c; } \
     FA_INLINE S v##D##_abs_clamp(S a, S lo, S hi) { /* on the bit patterns: NaN -> hi */ \
         U ax = D##_bits(a) & ~((U)1 << (SHIFT + (sizeof(U) == 4 ? 8 : 11)));             \

@@ -28,6 +28,8 @@ FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm_add_ps(_mm_mul_ps(a
 FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm_sub_ps(c, _mm_mul_ps(a, b)); }
 FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
 FA_INLINE vf64 vf64_fnma(vf64 a, vf64 b, vf64 c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
+FA_INLINE vf32 vf32_fms(vf32 a, vf32 b, vf32 c) { return _mm_sub_ps(_mm_mul_ps(a, b), c); }
+FA_INLINE vf64 vf64_fms(vf64 a, vf64 b, vf64 c) { return _mm_sub_pd(_mm_mul_pd(a, b), c); }
 FA_INLINE vf32 vf32_fnms(vf32 a, vf32 b, vf32 c) {
     return _mm_sub_ps(_mm_setzero_ps(), _mm_add_ps(_mm_mul_ps(a, b), c));
 }
