@@ -95,8 +95,9 @@ typedef struct {
 
 void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data);
 /* loops.c: a double rounded to the nearest float16 (its bit pattern; inf where
- * it rounds beyond the largest), as NumPy casts a parameter for float16 data */
-unsigned short fa_double_to_half(double d);
+ * it rounds beyond the largest), as NumPy casts a parameter for float16 data.
+ * *overflow is set to 1 where a finite d rounds to inf, else 0; no flag is raised. */
+unsigned short fa_double_to_half(double d, int *overflow);
 
 /* float16 <-> float32 over a block of n values, the float16 side at a byte
  * stride, the float32 side contiguous (loops.c's float16 path). */

@@ -16,7 +16,6 @@
  * not flushed; they are just not reported.
  */
 #include <fenv.h>
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -45,12 +44,14 @@ static float half_to_float(uint16_t h) {
 
 /* binary64 -> binary16, rounded once to nearest even, as NumPy casts a Python
  * float parameter for a float16 loop (the plain path, fastact/_core.pyx, does
- * the same). No flag is raised: the caller declines what rounds to inf. */
-unsigned short fa_double_to_half(double d) {
+ * the same). No flag is raised: a finite d that rounds to inf sets *overflow,
+ * and the caller reports it or declines. */
+unsigned short fa_double_to_half(double d, int *overflow) {
     uint64_t x, ax;
     memcpy(&x, &d, 8);
     const uint16_t sign = (uint16_t)((x >> 48) & 0x8000u);
     ax = x & 0x7fffffffffffffffull;
+    *overflow = ax >= 0x40effe0000000000ull && ax < 0x7ff0000000000000ull;
     if (ax > 0x7ff0000000000000ull) return (uint16_t)(sign | 0x7e00u | ((ax >> 42) & 0x3ffu));
     if (ax >= 0x40effe0000000000ull) return (uint16_t)(sign | 0x7c00u); /* >= 65520: inf */
     if (ax >= 0x3f10000000000000ull) {                                   /* >= 2^-14: normal */
@@ -79,9 +80,9 @@ static void widen_one_by_one(const char *src, ptrdiff_t stride, float *dst, ptrd
  * float16 casts do (fa_double_to_half raises nothing) */
 static void narrow_one_by_one(const float *src, char *dst, ptrdiff_t stride, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; ++i) {
-        uint16_t h = fa_double_to_half(src[i]);
-        if ((h & 0x7fffu) == 0x7c00u && !isinf(src[i])) /* finite, rounded to inf */
-            feraiseexcept(FE_OVERFLOW | FE_INEXACT);
+        int overflow;
+        uint16_t h = fa_double_to_half(src[i], &overflow);
+        if (overflow) feraiseexcept(FE_OVERFLOW | FE_INEXACT);
         memcpy(dst + i * stride, &h, 2);
     }
 }

@@ -185,8 +185,9 @@ def _make_api(act):
     # Likewise the parameters given positionally, each a Python number or an
     # ndarray of x's dtype: those the binder would pass on unchanged (it casts
     # an array of another dtype to x's, so that the result keeps x's dtype).
-    # prelu's weight is always given, and usually an array (0.5 us a call here,
-    # 2.9 us through the binder).
+    # prelu's weight is always given: as a Python number the plain path below
+    # takes it (0.53 us on 8 float32), as an array of x's dtype this does (2.3
+    # us; 3.2 through the binder).
     direct = not option and all(p.default is not None for p in act.params)
     defaults = tuple(p.default for p in act.params)
     npar = len(act.params)

@@ -48,7 +48,7 @@ cdef extern from "fastact.h":
     int fa_op_nin(fa_op op)
     int fa_op_nout(fa_op op)
     void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data) nogil
-    unsigned short fa_double_to_half(double d)
+    unsigned short fa_double_to_half(double d, int *overflow)
     ctypedef enum fa_rows_fn:
         FA_ROWS_SOFTMAX
         FA_ROWS_LOG_SOFTMAX
@@ -235,6 +235,7 @@ cdef class Direct:
         cdef double pd[2]
         cdef float pf[2]
         cdef unsigned short ph[2]
+        cdef int overflow
         cdef int i
         cdef object v
         for i in range(self.npar):
@@ -259,8 +260,8 @@ cdef class Direct:
             # float16 data: NumPy rounds a Python-float parameter to float16 (once,
             # from the double); one that rounds to inf is left to it
             for i in range(self.npar):
-                ph[i] = fa_double_to_half(pd[i])
-                if (ph[i] & 0x7fff) == 0x7c00 and pd[i] - pd[i] == 0:
+                ph[i] = fa_double_to_half(pd[i], &overflow)
+                if overflow:
                     return NotImplemented
         if self.nd == 2:
             if not _plain_array(b, typ, A, False):
