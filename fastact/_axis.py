@@ -278,7 +278,10 @@ def _log_softmax_core(exp_shifted, x, axis, y, tmp, acc, keep_e=False):
     t = _rowsum(e, axis, acc)
     if bad is not None:
         t[bad] = 0
-    ls = np.log1p(t)
+    # one log1p per row: in float64 for float32 rows, so the result is that of
+    # the rounded t whatever NumPy's float32 log1p does on this CPU (its AVX-512
+    # loop put the fallback's log_softmax at 2.37 ulp, over the 2-ulp bound)
+    ls = np.log1p(t, dtype=_F64).astype(t.dtype) if t.dtype == _F32 else np.log1p(t)
     np.subtract(x, m, out=y)
     np.subtract(y, ls, out=y)
     if bad is not None:

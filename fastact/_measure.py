@@ -22,6 +22,7 @@ import gc
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,12 +44,13 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 # figures would measure the reference. Parameters are keywords with torch's
 # defaults. Derivatives at a kink take torch's convention (relu'(0) = 0: the
 # gradient is passed only where the function is strictly on its sloped side).
-# Functions that need scipy.special (erfc) evaluate it in float64 even for a
-# long double x: float64 gelu figures are then good to about one float64 ulp.
+# NumPy has no erf: gelu's Phi is computed here (_ncdf). Where a closed form
+# cannot be made good enough in long double (a derivative's zero, gelu_tanh's
+# far tail), the float64 references come from mpmath (Reference.mp_*_where).
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-GELU_TANH_C = 0.044715                 # torch's tanh form: sqrt(2/pi) (x + c x^3)
+GELU_TANH_C = "0.044715"               # torch's tanh form: sqrt(2/pi) (x + c x^3), c decimal
 
 
 def _c(x, v):
@@ -78,39 +80,77 @@ def _softplus(x):
     return np.logaddexp(0, x)          # max(x, 0) + log1p(e^-|x|)
 
 
-def _erfc(x):
-    """erfc in float64 (scipy.special if installed, else math.erfc per element),
-    returned in x's type."""
-    x = np.asarray(x)
-    try:
-        from scipy.special import erfc
-        out = erfc(x.astype(np.float64))
-    except ImportError:
-        import math
-        out = np.vectorize(math.erfc, otypes=[np.float64])(x.astype(np.float64))
-    return out.astype(x.dtype)
-
-
 _INV_SQRT2 = "0.70710678118654752440084436210484903928"
 _INV_SQRT2PI = "0.39894228040143267793994605993438186848"
+_INV_SQRTPI = "0.56418958354775628694807945156077258584"
 _SQRT_2_OVER_PI = "0.79788456080286535587989211986876373695"
+
+
+def _gauss(x):
+    """exp(-x^2/2) in x's type, x^2 not rounded. x holds values of the result
+    type: a float32 squared is exact in float64; a float64 is split (Veltkamp,
+    2^27 + 1) into hi + lo of 26 and 27 bits, whose products hi^2, hi lo and lo^2
+    are exact in long double's 64 bits, and exp of each is taken apart."""
+    x = np.asarray(x)
+    if x.dtype.itemsize <= 8:
+        return np.exp(-0.5 * x * x)
+    x64 = np.clip(x, -1e3, 1e3).astype(np.float64)   # exp(-x^2/2) is 0 well before 1e3
+    c = x64 * 134217729.0
+    hi = c - (c - x64)
+    lo = (x64 - hi).astype(x.dtype)
+    hi = hi.astype(x.dtype)
+    return np.exp(-0.5 * hi * hi) * np.exp(-hi * lo) * np.exp(-0.5 * lo * lo)
+
+
+def _ncdf(x):
+    """The normal CDF Phi(x) = erfc(-x/sqrt 2)/2 in x's type (float64 or long
+    double) to a few units of its last place, NumPy having no erf of its own.
+    For t = -|x| and z = |x|/sqrt 2: Phi(t) = (1 - erf z)/2 for z < 1, with
+    erf z = 2/sqrt(pi) e^(-z^2) sum_n 2^n z^(2n+1)/(2n+1)!! (positive terms;
+    1 - erf z >= 0.157 loses under 3 bits); for z >= 1, e^(-z^2) erfcx(z)/2 with
+    erfcx(z) = 1/sqrt(pi) / (z + (1/2)/(z + (2/2)/(z + (3/2)/(z + ...)))), the
+    continued fraction of Abramowitz & Stegun 7.1.14 (400 levels reach long
+    double's precision at z = 1, 100 beyond z = 2: checked against mpmath).
+    Phi(x) = 1 - Phi(-x) for x > 0."""
+    x = np.asarray(x)
+    one = x.dtype.type(1)
+    z = np.abs(x) * _c(x, _INV_SQRT2)
+    g = _gauss(x)                                     # e^(-z^2)
+    small = z < 1
+    zs = np.where(small, z, 0)
+    term, total = zs, zs
+    for n in range(1, 23):                            # z < 1: the terms fall below 2^-70 by n = 22
+        term = term * 2 * zs * zs / (2 * n + 1)
+        total = total + term
+    below = (one - 2 * _c(x, _INV_SQRTPI) * g * total) / 2
+    zl = np.where(small, 2, z)
+    t = np.zeros_like(zl)
+    near = zl < 2                                     # the levels past 100 only for z < 2
+    zn, tn = zl[near], t[near]
+    for k in range(400, 100, -1):
+        tn = (x.dtype.type(k) / 2) / (zn + tn)
+    t[near] = tn
+    for k in range(100, 0, -1):
+        t = (x.dtype.type(k) / 2) / (zl + t)
+    tail = g * _c(x, _INV_SQRTPI) / (zl + t) / 2
+    lower = np.where(small, below, tail)              # Phi(-|x|)
+    return np.where(x > 0, one - lower, lower)
 
 
 def _gelu(x, approximate="none"):
     if approximate == "tanh":
-        u = _c(x, _SQRT_2_OVER_PI) * (x + GELU_TANH_C * x * x * x)
+        u = _c(x, _SQRT_2_OVER_PI) * (x + _c(x, GELU_TANH_C) * x * x * x)
         return x * _expit(2 * u)       # 0.5 (1 + tanh u) = sigmoid(2u): no cancellation
-    return 0.5 * x * _erfc(-x * _c(x, _INV_SQRT2))
+    return x * _ncdf(x)
 
 
 def _gelu_grad(x, approximate="none"):
     if approximate == "tanh":
-        k = _c(x, _SQRT_2_OVER_PI)
-        u = k * (x + GELU_TANH_C * x * x * x)
+        k, c = _c(x, _SQRT_2_OVER_PI), _c(x, GELU_TANH_C)
+        u = k * (x + c * x * x * x)
         s, sn = _expit(2 * u), _expit(-2 * u)          # (1 + tanh u)/2 and (1 - tanh u)/2
-        return s + 2 * x * s * sn * k * (1 + 3 * GELU_TANH_C * x * x)
-    phi = np.exp(-0.5 * x * x) * _c(x, _INV_SQRT2PI)
-    return 0.5 * _erfc(-x * _c(x, _INV_SQRT2)) + x * phi
+        return s + 2 * x * s * sn * k * (1 + 3 * c * x * x)
+    return _ncdf(x) + x * _gauss(x) * _c(x, _INV_SQRT2PI)
 
 
 def _silu_grad(x):
@@ -147,8 +187,14 @@ def _elu_grad(x, alpha=1.0, scale=1.0, input_scale=1.0):
     return scale * np.where(x > 0, 1, alpha * input_scale * np.exp(x * input_scale))
 
 
+def _hardsigmoid(x):
+    return np.clip((x + 3) / 6, 0, 1)  # x/6 + 0.5 would cancel near -3; x + 3 is exact there
+
+
 def _hardswish_grad(x):
-    return np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1))   # torch's ends: 0 at -3, 1 at 3
+    # (2x + 3)/6 = x/3 + 1/2 without cancelling near -1.5 (2x + 3 is exact there);
+    # torch's ends: 0 at -3, 1 at 3
+    return np.where(x <= -3, 0, np.where(x < 3, (2 * x + 3) / 6, 1))
 
 
 def _between(x, lo, hi):
@@ -185,12 +231,52 @@ def _mp_tanh_grad(mp, x):
     return mp.sech(x) ** 2
 
 
+def _mp_gelu_tanh_s(mp, x):
+    k, c = mp.sqrt(2 / mp.pi), mp.mpf(GELU_TANH_C)
+    return k, c, 1 / (1 + mp.exp(-2 * k * (x + c * x ** 3)))     # (1 + tanh u)/2
+
+
+def _mp_gelu_tanh(mp, x):
+    return x * _mp_gelu_tanh_s(mp, x)[2]
+
+
+def _mp_gelu_tanh_grad(mp, x):
+    k, c, s = _mp_gelu_tanh_s(mp, x)
+    return s + 2 * x * s * (1 - s) * k * (1 + 3 * c * x * x)
+
+
+def _mp_silu_grad(mp, x):
+    s = _mp_sigmoid(mp, x)
+    return s * (1 + x * (1 - s))
+
+
+def _mp_mish(mp, x):
+    return x * mp.tanh(mp.log1p(mp.exp(x)))
+
+
+def _mp_mish_grad(mp, x):
+    t = mp.tanh(mp.log1p(mp.exp(x)))
+    return t + x * (1 - t * t) * _mp_sigmoid(mp, x)
+
+
+def _near(x0, radius=0.1):
+    """The mask |x - x0| < radius: where a derivative crosses zero at x0 its
+    closed form cancels even in long double (an absolute error of a few 2^-64
+    on a result near 0; 0.1 keeps what is left below 0.05 float64 ulp)."""
+    return lambda x: np.abs(x - x0) < radius
+
+
 @dataclass(frozen=True)
 class Reference:
     forward: object            # f(x, **params) on a float64 or longdouble array, in that type
     derivative: object = None  # f'(x, **params), same; None for the axis ones (a Jacobian)
-    mp_forward: object = None  # f(mpf) with mpmath, or None
+    mp_forward: object = None  # f(mp, mpf) with mpmath, or None
     mp_derivative: object = None
+    # Masks of x (long double) where the closed form is not good to well under a
+    # float64 ulp in long double: there the float64 results' reference is
+    # mp_forward / mp_derivative at 160 bits, when mpmath is installed.
+    mp_forward_where: object = None
+    mp_derivative_where: object = None
 
 
 # keyed by registry name; gelu_tanh is gelu's approximate="tanh" row
@@ -212,16 +298,26 @@ REFERENCES = {
                                           _c(x, "1.0507009873554804934193349852946"))),
     "celu": Reference(lambda x, alpha=1.0: _elu(x, alpha, 1.0, 1 / alpha),
                       lambda x, alpha=1.0: _elu_grad(x, alpha, 1.0, 1 / alpha)),
-    "gelu": Reference(_gelu, _gelu_grad),
-    "gelu_tanh": Reference(lambda x: _gelu(x, "tanh"), lambda x: _gelu_grad(x, "tanh")),
-    "silu": Reference(lambda x: x * _expit(x), _silu_grad),
-    "mish": Reference(_mish, _mish_grad),
+    "gelu": Reference(_gelu, _gelu_grad,
+                      lambda mp, x: x * mp.ncdf(x), lambda mp, x: mp.ncdf(x) + x * mp.npdf(x),
+                      mp_derivative_where=_near(-0.75179162426122)),
+    # long double rounds 2u (up to ~750 where x sigmoid(2u) is a float64) by a few
+    # 2^-64 * 750: up to an ulp of the tail's float64 results
+    "gelu_tanh": Reference(lambda x: _gelu(x, "tanh"), lambda x: _gelu_grad(x, "tanh"),
+                           _mp_gelu_tanh, _mp_gelu_tanh_grad,
+                           mp_forward_where=lambda x: (x < -4) & (x > -23),
+                           mp_derivative_where=lambda x: (((x < -4) & (x > -23))
+                                                          | _near(-0.7524614220710163)(x))),
+    "silu": Reference(lambda x: x * _expit(x), _silu_grad,
+                      lambda mp, x: x * _mp_sigmoid(mp, x), _mp_silu_grad,
+                      mp_derivative_where=_near(-1.2784645427610738)),
+    "mish": Reference(_mish, _mish_grad, _mp_mish, _mp_mish_grad,
+                      mp_derivative_where=_near(-1.1924312145154952)),
     "softplus": Reference(_softplus_ref, _softplus_grad),
     "log_sigmoid": Reference(lambda x: -_softplus(-x), lambda x: _expit(-x)),
     "softsign": Reference(lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2),
-    "hardsigmoid": Reference(lambda x: np.clip(x / 6 + 0.5, 0, 1),
-                             lambda x: _between(x, -3, 3) / 6),
-    "hardswish": Reference(lambda x: x * np.clip(x / 6 + 0.5, 0, 1), _hardswish_grad),
+    "hardsigmoid": Reference(_hardsigmoid, lambda x: _between(x, -3, 3) / 6),
+    "hardswish": Reference(lambda x: x * _hardsigmoid(x), _hardswish_grad),
     "hardtanh": Reference(lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val),
                           lambda x, min_val=-1.0, max_val=1.0: _between(x, min_val, max_val)),
     "softmax": Reference(_softmax),
@@ -246,6 +342,52 @@ def _reference_params(act, x, params):
     return params_as(act, narrow_dtype(np.asarray(x).dtype)) if params is None else params
 
 
+def _limits_at_inf(f, x, y):
+    """y = f(x) with each NaN at an infinite x replaced by f's limit there. The
+    formulas meet inf * 0 or inf / inf at +-inf (silu at -inf, softsign at +inf,
+    most derivatives at +inf) where the function has a limit (-0, 1, ...); every
+    activation here reaches its limit in the wide type long before
+    sqrt(max finite) (exp(-x) underflows past x = 1.2e4 in long double), and the
+    formulas stay free of overflow-made indeterminate forms there (x^3 may
+    overflow to inf, 2x does not). A NaN that remains is reported as one. Only
+    for the activations without parameters: with a parameter, inf * 0 is
+    torch's answer too (leaky_relu(-inf) with slope 0 is NaN there)."""
+    pending = np.isinf(x) & np.isnan(y)
+    if not pending.any():
+        return y
+    big = np.sqrt(np.finfo(x.dtype).max)
+    y = np.array(y, copy=True)
+    y[pending] = np.asarray(f(np.where(x[pending] > 0, big, -big).astype(x.dtype)))
+    return y
+
+
+def mp_exact(mp, f, x):
+    """f(mp, x) for each value of x at 160 bits, as long double (through a
+    25-digit string: the 64-bit mantissa is kept)."""
+    with mp.workprec(160), warnings.catch_warnings():
+        # a value below long double's range becomes 0; NumPy warns of "overflow"
+        warnings.filterwarnings("ignore", "overflow encountered in conversion from string")
+        return np.array([np.longdouble(mp.nstr(f(mp, mp.mpf(float(v))), 25)) for v in x],
+                        dtype=np.longdouble)
+
+
+def _refine_with_mpmath(f, where, x, y):
+    """y with mpmath's f at the inputs `where` selects, for float64 results (x
+    long double); y as it is when mpmath is not installed or nothing is selected."""
+    if f is None or where is None or x.dtype != np.longdouble or x.dtype.itemsize <= 8:
+        return y
+    mask = where(x)
+    if not mask.any():
+        return y
+    try:
+        import mpmath
+    except ImportError:
+        return y
+    y = np.array(y, copy=True)
+    y[mask] = mp_exact(mpmath, f, x[mask])
+    return y
+
+
 def forward_reference(act, x, params=None):
     """f(x) computed in x's (wider) type, with no floating-point warnings. The
     parameters are the measuring values (param_values) rounded to the result
@@ -255,9 +397,13 @@ def forward_reference(act, x, params=None):
     p = _reference_params(act, x, params)
     with np.errstate(all="ignore"):
         ref = REFERENCES.get(act.name)
-        if ref is not None:
-            return np.asarray(ref.forward(x, **p), dtype=x.dtype)
-        return np.asarray(numpy_expr(act)(x, **p), dtype=x.dtype)
+        f = ref.forward if ref is not None else numpy_expr(act)
+        y = np.asarray(f(x, **p), dtype=x.dtype)
+        if not p and act_kind(act) == "elementwise":
+            y = _limits_at_inf(lambda v: np.asarray(f(v, **p), dtype=x.dtype), x, y)
+        if ref is not None and not p:
+            y = _refine_with_mpmath(ref.mp_forward, ref.mp_forward_where, x, y)
+        return y
 
 
 def derivative_reference(act, x, params=None):
@@ -269,6 +415,9 @@ def derivative_reference(act, x, params=None):
     p = _reference_params(act, x, params)
     with np.errstate(all="ignore"):
         d = np.asarray(ref.derivative(x, **p), dtype=x.dtype)
+        if not p:
+            d = _limits_at_inf(lambda v: np.asarray(ref.derivative(v), dtype=x.dtype), x, d)
+            d = _refine_with_mpmath(ref.mp_derivative, ref.mp_derivative_where, x, d)
         return np.where(np.isnan(x), x, d)    # the piecewise ones compare NaN as False
 
 
@@ -826,7 +975,7 @@ NUMEXPR_FORWARD = {
     "hardtanh": "where(x < min_val, min_val, where(x > max_val, max_val, x))",
 }
 _NUMEXPR_CONSTANTS = {"half": 0.5, "selu_scale": SELU_SCALE, "selu_alpha": SELU_ALPHA,
-                      "sqrt_2_over_pi": float(np.sqrt(2 / np.pi)), "gelu_c": GELU_TANH_C}
+                      "sqrt_2_over_pi": float(np.sqrt(2 / np.pi)), "gelu_c": float(GELU_TANH_C)}
 
 
 def numexpr_forward(ne, act):

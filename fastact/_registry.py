@@ -198,8 +198,8 @@ _SOFTSIGN_BOUNDS = _bounds(
 # normalisation, the gradient, with the row in cache); the fallback does NumPy
 # passes around the exp_shifted kernel. Accurate mode: the row sums compensated
 # in the array's dtype (TwoSum per lane, lanes added in a fixed tree); fast mode:
-# plain sums in the dtype (two accumulators of NL lanes: 2 lanes on the scalar
-# path). The fallback's accurate sums: float32 accumulated in float64, float64 by
+# plain sums in the dtype over blocks of 16 terms per lane (two accumulators of NL
+# lanes: 2 lanes on the scalar path), the blocks then compensated. The fallback's accurate sums: float32 accumulated in float64, float64 by
 # NumPy's pairwise sum. Measured by `python tests/softmax_reference.py` (the cases
 # of tests/test_softmax.py: rows of 1 to 4096 elements, values of scale 1 to 1e4,
 # a dominant element, magnitudes up to max/4, other and strided axes) against the
@@ -221,22 +221,23 @@ _SOFTMAX_BOUNDS = {
         3.0, None, "2.22 ulp measured (row kernel, every ISA): " + _SM_WHY + _SM_KSUM
         + "; fallback 2.35 ulp (float64 sums, one division)"),
     ("forward", "fast", "float32"): Bound(
-        None, 1e-6, "8.1e-7 relative measured (normal results; scalar path, 4.4e-7 "
-        "SSE2/AVX2): fast exp (degree-5, terms below 2^-126 flushed to 0), plain float32 "
-        "row sums (the scalar path's two lanes on rows of 4096 set the figure)"),
+        None, 1e-6, "4.8e-7 relative measured (normal results; scalar path; 4.3e-7 SSE2, "
+        "3.8e-7 AVX2, 3.3e-7 AVX-512): fast exp (degree-5, terms below 2^-126 flushed to "
+        "0), float32 row sums plain over 16 terms per lane, those blocks compensated (plain "
+        "sums lane by lane measured 4.4e-5 on a row of 131,072)"),
     ("fused", "accurate", "float32"): Bound(
         4.0, None, "3.2 ulp of the row's largest term measured (AVX2; fallback 3.48): "
         "y * (g - sum(g y)), torch's order, the products rounded, the sum compensated"),
     ("fused", "fast", "float32"): Bound(
-        None, None, "8.1 ulp (5.8e-7) of the row's largest term measured (scalar path): "
-        "plain float32 sums", abs=1e-6),
+        None, None, "7.0 ulp (5.8e-7) of the row's largest term measured (scalar path): "
+        "the float32 sums blocked as the forward's", abs=1e-6),
     ("forward", "accurate", "float64"): Bound(
         12.0, None, "2.5 ulp measured (row kernel): " + _SM_WHY + _SM_KSUM + "; the "
         "bound is the fallback's: 7.2 ulp measured (NumPy's sum: pairwise along a "
         "contiguous axis, sequential along a strided one; 10.9 ulp was measured on "
         "300-element strided columns before)"),
     ("forward", "fast", "float64"): Bound(
-        None, 1e-12, "3.3e-13 relative measured: degree-10 exp, plain row sums"),
+        None, 1e-12, "3.3e-13 relative measured: degree-10 exp, row sums blocked as float32's"),
     ("fused", "accurate", "float64"): Bound(
         12.0, None, "3.5 ulp of the row's largest term measured (row kernel); fallback "
         "7.1 (its sums as its forward's)"),
@@ -246,17 +247,17 @@ _SOFTMAX_BOUNDS = {
 }
 _LOG_SOFTMAX_BOUNDS = {
     ("forward", "accurate", "float32"): Bound(
-        2.0, None, "1.45 ulp measured (row kernel; fallback 1.73): (x - max) - log1p(t), "
+        2.0, None, "1.45 ulp measured (row kernel; fallback 1.64): (x - max) - log1p(t), "
         "t the sum of exp(x - max) over all but one maximum (whose term is exactly 1), "
         "compensated, and log1p of the pair t, so the largest result keeps full "
         "relative accuracy when one element dominates; the two terms have the same "
         "sign (no cancellation)"),
     ("forward", "fast", "float32"): Bound(
-        None, 1.5e-6, "9.3e-7 relative (13.7 ulp) measured on the scalar path, 2.5e-7 "
-        "(3.3 ulp) on SSE2/AVX2: the accurate exp where a term may be subnormal (the "
-        "fast one would flush the terms that make up a dominated row's t), plain float32 "
-        "sums of t: the scalar path's two lanes over rows of 4096 set the figure (the "
-        "bound was 1e-6 for NumPy's einsum sums; 9.3e-7 left no margin)"),
+        None, 1.5e-6, "2.5e-7 relative (3.5 ulp) measured on the scalar path, 2.4e-7 SSE2, "
+        "2.2e-7 AVX2 and AVX-512: the accurate exp where a term may be subnormal (the "
+        "fast one would flush the terms that make up a dominated row's t), float32 sums "
+        "of t plain over 16 terms per lane, the blocks compensated (plain lane sums "
+        "measured 9.3e-7 on the scalar path's rows of 4096, 3.7e-6 on a row of 131,072)"),
     ("fused", "accurate", "float32"): Bound(
         3.5, None, "2.37 ulp of the row's largest term measured (row kernel; fallback "
         "2.61): g - e (sum(g) / (1 + t)), e / (1 + t) = exp(y) before rounding, the sums "
@@ -269,8 +270,8 @@ _LOG_SOFTMAX_BOUNDS = {
         7.0, None, "1.59 ulp measured (row kernel): as float32; fallback 3.9 ulp (NumPy's "
         "pairwise, on strided axes sequential, sums; 5.88 ulp measured before)"),
     ("forward", "fast", "float64"): Bound(
-        None, 1e-14, "2.1e-15 relative (17.1 ulp) measured (scalar path; 8.3e-16 "
-        "SSE2/AVX2): the accurate exp, plain row sums"),
+        None, 1e-14, "5.7e-16 relative (3.5 ulp) measured (scalar path; 4.9e-16 SSE2, "
+        "3.7e-16 AVX2 and AVX-512): the accurate exp, row sums blocked as float32's"),
     ("fused", "accurate", "float64"): Bound(
         30.0, None, "2.8 ulp of the row's largest term measured (row kernel); the bound "
         "is the fallback's: 23.4 ulp, the rounding of NumPy's sum(g) over rows of up to "
@@ -291,7 +292,7 @@ def _measured(forward_acc, fused_acc, forward_fast, fused_fast):
     return out
 
 
-_EF_WHY = ("Measured by tools/measure_expfam.py on scalar, SSE2, AVX2 and the fallback (this CPU has no AVX-512): float32 every 509th/1021st bit pattern + 2e6 uniform in [-110, 110], float64 2e5-3e5 samples against long double; every parameter set of the tests. ")
+_EF_WHY = ("Measured by tools/measure_expfam.py on scalar, SSE2, AVX2 and the fallback (the measuring CPU had no AVX-512): float32 every 509th/1021st bit pattern + 2e6 uniform in [-110, 110], float64 2e5-3e5 samples against long double; every parameter set of the tests. ")
 _FAST32 = ("degree-4 expm1 / degree-5 exp rounded once, reciprocal estimate + Newton for "
            "log1p's quotient; results below 2^-126 flush to 0")
 _FAST64 = "Taylor expm1/exp to degree 10, atanh series to z^17; subnormal results flush to 0"

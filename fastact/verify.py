@@ -41,27 +41,43 @@ def _api(act, op, mode):
     return M.fastact_op(act, op, mode)
 
 
+ROW = 1024   # softmax and log_softmax are measured along rows of this length
+
+
+def _pieces(act, x):
+    """x as the arrays act is measured on: x itself for an element-wise one;
+    for the axis ones, rows of ROW elements and a last shorter row (each row's
+    result depends on the row only, so a NaN or inf in x spoils one row)."""
+    if M.act_kind(act) != "axis":
+        return [x]
+    k = len(x) // ROW * ROW
+    return [p for p in (x[:k].reshape(-1, ROW), x[k:][None, :]) if p.size]
+
+
 def _measure_chunk(acts, ops, modes, x, wide, dtype):
     """Errors of every (activation, op, mode) on the inputs x, as a dict
     (name, op, mode) -> ErrorStats, and the count of fused y that differ
     from the forward's, keyed (name, "y", mode)."""
     out = {}
     with np.errstate(all="ignore"):
-        xw = x.astype(wide)
-        ones = np.ones_like(x)
         for act in acts:
-            fwd_ref = M.forward_reference(act, xw)
-            der_ref = M.derivative_reference(act, xw) if "fused" in ops else None
-            for mode in modes:
-                y = _api(act, "forward", mode)(x)
-                if "forward" in ops:
-                    out[(act.name, "forward", mode)] = M.ErrorStats(dtype).add(x, y, fwd_ref)
-                if "fused" in ops and der_ref is not None:
-                    yf, gx = _api(act, "fused", mode)(x, ones)
-                    out[(act.name, "fused", mode)] = M.ErrorStats(dtype).add(x, gx, der_ref)
-                    bits = np.dtype(f"u{x.itemsize}")
-                    out[(act.name, "y", mode)] = int(np.count_nonzero(
-                        yf.view(bits) != y.view(bits)))
+            for xp in _pieces(act, x):
+                part = {}
+                xw = xp.astype(wide)
+                ones = np.ones_like(xp)
+                fwd_ref = M.forward_reference(act, xw)
+                der_ref = M.derivative_reference(act, xw) if "fused" in ops else None
+                for mode in modes:
+                    y = _api(act, "forward", mode)(xp)
+                    if "forward" in ops:
+                        part[(act.name, "forward", mode)] = M.ErrorStats(dtype).add(xp, y, fwd_ref)
+                    if "fused" in ops and der_ref is not None:
+                        yf, gx = _api(act, "fused", mode)(xp, ones)
+                        part[(act.name, "fused", mode)] = M.ErrorStats(dtype).add(xp, gx, der_ref)
+                        bits = np.dtype(f"u{xp.itemsize}")
+                        part[(act.name, "y", mode)] = int(np.count_nonzero(
+                            yf.view(bits) != y.view(bits)))
+                _merge(out, part)
     return out
 
 
@@ -144,9 +160,7 @@ def _check_mpmath_at(mp, acts, ops, modes, x):
             continue
 
         def exact(f):
-            # mpf -> longdouble through a 25-digit string: the 64-bit mantissa is kept
-            return np.array([np.longdouble(mp.nstr(f(mp, mp.mpf(float(v))), 25)) for v in x],
-                            dtype=np.longdouble)
+            return M.mp_exact(mp, f, x)
 
         with np.errstate(all="ignore"):      # results below long double's range
             fwd = exact(ref.mp_forward)

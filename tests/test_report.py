@@ -373,3 +373,54 @@ def test_timed_arrays_sit_apart_in_their_pages():
     gaps = [(a - b) % 4096 for a in offsets for b in offsets if a != b]
     assert min(gaps) >= 512, offsets
     assert x.dtype == np.float32 and x.shape == (1000,) and np.isfinite(x).all() and x.std() > 1
+
+
+def test_ncdf_in_long_double_against_mpmath():
+    # _ncdf is the verify tool's Phi (NumPy has no erf): the float64 results'
+    # gelu reference. Long double must hold it to well under a float64 ulp; the
+    # measured worst is 0.008 float64 ulp (2^-52 relative), 0.05 leaves room for
+    # the points here. Points in both tails, across the z = 1 and z = 2 seams of
+    # its series and continued fraction, and where the result is subnormal.
+    mpmath = pytest.importorskip("mpmath")
+    x = np.concatenate([np.linspace(-38.4, 8.0, 211), [-1.4142135623730951, -2.8284271247461903,
+                                                       -1e-300, 0.0, -0.0, 1e-300]])
+    got = M._ncdf(x.astype(np.longdouble))
+    with mpmath.workprec(160):
+        want = M.mp_exact(mpmath, lambda mp, v: mp.ncdf(v), x)
+    rel = np.abs((got - want) / want)
+    assert rel.max() < 0.05 * 2.0 ** -52, (x[np.argmax(rel)], rel.max())
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu", "gelu_tanh", "mish", "softsign", "hardswish"])
+def test_references_take_the_limits_at_infinity(name):
+    # the formulas meet inf * 0 or inf / inf at +-inf; the references give the
+    # limits there (what fastact and torch return), not NaN
+    act = _row(name)
+    for wide in (np.float64, np.longdouble):
+        x = np.array([-np.inf, np.inf, np.nan], dtype=wide)
+        y = M.forward_reference(act, x)
+        d = M.derivative_reference(act, x)
+        assert not np.isnan(y[:2]).any() and not np.isnan(d[:2]).any(), (y, d)
+        assert np.isnan(y[2]) and np.isnan(d[2])
+        big = np.array([-1e30, 1e30], dtype=wide)     # far into both saturations
+        # (softsign' = 1/(1 + |x|)^2 is still 1e-60 there: atol covers it)
+        np.testing.assert_allclose(y[:2][np.isfinite(y[:2])],
+                                   M.forward_reference(act, big)[np.isfinite(y[:2])], rtol=1e-15)
+        np.testing.assert_allclose(d[:2], M.derivative_reference(act, big), rtol=1e-15, atol=1e-50)
+
+
+@pytest.mark.parametrize("name,x0", [("silu", -1.2784645427610738), ("mish", -1.1924312145154952),
+                                     ("gelu", -0.75179162426122),
+                                     ("gelu_tanh", -0.7524614220710163)])
+def test_float64_derivative_reference_near_its_zero(name, x0):
+    # long double cancels where the derivative crosses 0; mpmath takes over there,
+    # so the reference keeps its relative accuracy (checked against mpmath here at
+    # 160 bits on points whose results are 1e-17 and smaller)
+    mpmath = pytest.importorskip("mpmath")
+    act = _row(name)
+    ref = M.REFERENCES[name]
+    x = np.nextafter(x0, np.array([-1.0, 1.0]) * np.inf)
+    x = np.concatenate([x, x0 + np.array([-1e-3, 1e-6, 0.05])])
+    got = M.derivative_reference(act, x.astype(np.longdouble))
+    want = M.mp_exact(mpmath, ref.mp_derivative, x)
+    np.testing.assert_allclose(got.astype(float), want.astype(float), rtol=1e-15)
