@@ -157,16 +157,19 @@
             (j == m && FA_M(all)(all) ? FN(kname##_tail) : FN(kname##_safe))(b, m);         \
         }                                                                                  \
     }
-/* the body for mixed blocks, named b */
+/* the body for mixed blocks, named b. The plain body gets 0 in the tail lanes
+ * (its results there are dropped), so it need not stay flag-free on inputs it
+ * never sees in a plain block (NaN, inf, huge |x|). */
 #define FA_MIXED_BODY_FWD(b, f)                                                            \
     FA_INLINE VT FN(b)(VT x, const VT *p) {                                                \
-        return V(select)(FN(f##_is_tail)(x), FN(f##_tail)(x, p), FN(f)(x, p));             \
+        MT tail = FN(f##_is_tail)(x);                                                      \
+        return V(select)(tail, FN(f##_tail)(x, p), FN(f)(V(select)(tail, S(0), x), p));    \
     }
 #define FA_MIXED_BODY_FUSED(b, f)                                                          \
     FA_INLINE void FN(b)(VT x, VT g, const VT *p, VT *y, VT *gx) {                         \
         VT yt, gt;                                                                         \
         MT tail = FN(f##_is_tail)(x);                                                      \
-        FN(f)(x, g, p, y, gx);                                                             \
+        FN(f)(V(select)(tail, S(0), x), g, p, y, gx);                                      \
         FN(f##_tail)(x, g, p, &yt, &gt);                                                   \
         *y = V(select)(tail, yt, *y);                                                      \
         *gx = V(select)(tail, gt, *gx);                                                    \

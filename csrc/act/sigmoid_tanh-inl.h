@@ -4,12 +4,15 @@
  * tanh(x) = (1 - e2) / (1 + e2) for x >= 0, e2 = e^-2|x|;  tanh'(x) = 1 - y^2
  *
  * Accurate mode.
- *   sigmoid: e = exp(-|x|) as a pair (math/exp-inl.h), d = 1 + e as a pair
- *   (Fast2Sum), y = 1/d for x >= 0 and e/d for x < 0 (math/div-inl.h): never
- *   overflows, no cancellation. The fused gradient is e / (1 + e)^2 as one
- *   corrected quotient by the squared pair (math/div-inl.h): full relative
- *   accuracy in both tails, about one rounding. The far tails (|x| > 70 in
- *   float32, 29.5 for tanh's fused pass), where results reach the subnormals
+ *   sigmoid, |x| <= 70 (float64 80): E = exp(-x) as a pair (math/exp-inl.h),
+ *   D = 1 + E as a pair (Fast2Sum), y = 1/D by a corrected reciprocal
+ *   (math/div-inl.h): no cancellation, and for x < 0 the large E keeps its
+ *   relative accuracy through the quotient, so one form serves both signs (no
+ *   numerator, no select: 34 -> 26 vector operations per AVX-512 vector). The
+ *   fused gradient is (1/D)(E/D), both quotients left unrounded as pairs and
+ *   multiplied with one rounding: full relative accuracy in both tails. The
+ *   far tails (|x| > 70 in float32, 29.5 for tanh's fused pass), where results
+ *   reach the subnormals
  *   (x < -87.3), are computed apart without any subnormal arithmetic, which
  *   would cost a slowdown of 2-3x on Zen 3 (see "The far tail" below and
  *   kernels-inl.h).
@@ -22,10 +25,10 @@
  *   y >= 0.5 and the rounding of a is damped. tanh' = 1 - y^2 below T (y < 0.56,
  *   no cancellation) and 4 e2 / (1 + e2)^2 above it, with 4 e2 computed
  *   directly (the exponent carries the 4) so it reaches the subnormal range exactly.
- *   Inputs are clamped where the result is exactly the float limit (sigmoid
- *   1.0 above 17.33 / 37.43, tanh 1.0 above 9.01 / 19.06) so that no spurious
- *   underflow is raised; the fused pass clamps far later since the derivative
- *   keeps decaying.
+ *   tanh's inputs are clamped where the result is exactly the float limit (1.0
+ *   above 9.01 / 19.06) so that no spurious underflow is raised; the fused pass
+ *   clamps far later since the derivative keeps decaying. sigmoid needs no
+ *   clamp up to |x| = 70 / 80 (E = e^-x stays normal, its pair too).
  * Fast mode.
  *   sigmoid: exp with a degree-5 polynomial rounded to one value, 1/d by the
  *   reciprocal estimate and Newton steps; subnormal results flush to 0.
@@ -48,8 +51,11 @@
 #define FA_TINY_f64 0x1p-100
 #define FA_SIG_XMAX_f32 104.0f        /* e^-104 < 2^-150: sigmoid(-x) and sigmoid' are 0 */
 #define FA_SIG_XMAX_f64 746.0
-#define FA_SIG_POS_XMAX_f32 18.0f     /* sigmoid(x) == 1.0 for x > 17.33 */
-#define FA_SIG_POS_XMAX_f64 38.0      /* and for x > 37.43 */
+/* the accurate passes' tail (sigmoid_plain): beyond, sigmoid rounds as e^-|x| (x < 0)
+ * or 1, sigmoid' as e^-|x|. float64 stops at 80, where 1 + e^80 = 5.5e34 is still in
+ * float32's range: SSE2 and AVX2 take float64 reciprocal estimates in float32 */
+#define FA_SIG_SPLIT_f32 70.0f
+#define FA_SIG_SPLIT_f64 80.0
 #define FA_EXPF_XMAX_f32 87.9f        /* fast exp: n >= -127, 2^-127 builds as 0 */
 #define FA_EXPF_XMAX_f64 709.0
 /* tanh's fused pass: its far tail, and the stand-in's 2^n (e^-59 = 2^-85.1) */
@@ -82,28 +88,18 @@ static const double FA_TANHF_P_f64[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f64[] = {
 /* ---- sigmoid ---- */
 
 
-/* Shared by forward and fused: y, and the pieces the derivative needs.
- * The far tail, |x| > FA_EXP_SPLIT (70 / 600), is computed apart, without
- * subnormal arithmetic (math/exp-inl.h, FN(exp_neg_pair_split)): there
- * sigmoid(x) = e (1 - e) (x < 0) and sigmoid'(x) = e (1 - 2 e) both round as
- * e, taken from E = 2^LB e scaled down once (FN(scale_down)). Two bodies per
- * pass (kernels-inl.h, "Guarded kernels"): the plain one, wrong in tail lanes,
- * and _tail, right there; mixed blocks take each lane from the one that is
- * right for it (the compiler shares their common exp). */
-typedef struct { VT y, eh, el, dh, dl, E; MT neg; } FN(sig_parts);
-
-/* with_E: 0 plain, 1 also E (the caller keeps y, E or both) */
-FA_INLINE FN(sig_parts) FN(sigmoid_core)(VT x, VT pos_xmax, int with_E) {
-    FN(sig_parts) s;
-    s.neg = V(signmask)(x);
-    VT xmax = V(select)(s.neg, S(C(FA_SIG_XMAX)), pos_xmax);
-    VT ax = V(abs_clamp)(x, S(C(FA_TINY)), xmax);
-    FN(exp_neg_pair_split)(ax, 0, C(FA_EXP_NMIN), &s.eh, &s.el, with_E ? &s.E : NULL);
-    s.dh = V(add)(S(1), s.eh);
-    s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), s.eh), s.el); /* Fast2Sum, 1 >= eh */
-    VT nh = V(select)(s.neg, s.eh, S(1)), nl = V(select)(s.neg, s.el, S(0));
-    s.y = FN(nan_through)(x, FN(div_pair)(nh, nl, s.dh, s.dl, FN(recip_div)(s.dh)));
-    return s;
+/* The far tail, |x| > FA_SIG_SPLIT, is computed apart, without subnormal
+ * arithmetic (math/exp-inl.h, FN(exp_neg_pair_split)): there sigmoid(x) =
+ * e (1 - e) (x < 0) and sigmoid'(x) = e (1 - 2 e) both round as e = e^-|x|,
+ * taken from E = 2^LB e scaled down once (FN(scale_down)). Two bodies per pass
+ * (kernels-inl.h, "Guarded kernels"): the plain one (sigmoid_plain below), for
+ * |x| <= SPLIT, and _tail, right beyond it and for NaN; mixed blocks take each
+ * lane from the one that is right for it. */
+FA_INLINE VT FN(sigmoid_tail_E)(VT x) {
+    VT eh, el, E;
+    FN(exp_neg_pair_split)(V(abs_clamp)(x, S(C(FA_TINY)), S(C(FA_SIG_XMAX))), 0, C(FA_EXP_NMIN),
+                           &eh, &el, &E);
+    return E;
 }
 
 /* |x| > split, without a floating-point flag for any NaN: NaN lanes count as
@@ -118,28 +114,60 @@ FA_INLINE VT FN(sigmoid_tail_y)(VT x, VT E) {
     return FN(scale_down)(E, FN(beyond_split)(x, S(-C(FA_SIG_SUB))));
 }
 
-FA_INLINE MT FN(sigmoid_fwd_acc_is_tail)(VT x) {
-    return FA_CAT(MT, _and)(V(signmask)(x), FN(beyond_split)(x, S(C(FA_EXP_SPLIT))));
+/* The accurate passes' body for |x| <= FA_SIG_SPLIT (the guard sends larger |x|
+ * and NaN to the _tail bodies): y = 1 / (1 + E) with E = e^-x for either sign
+ * (E <= e^80 stays far from overflow), as a pair eh + el; D = 1 + E as a pair
+ * (Fast2Sum, the larger operand first); y = 1/D by the estimate and one
+ * correction (math/div-inl.h, FN(recip_pair)). No numerator and no sign select:
+ * for x < 0 the quotient by the large D keeps E's relative accuracy, as e/(1+e)
+ * did. |x| < TINY is taken as 0 (exactly 0.5; keeps t^2 off the subnormals). */
+typedef struct { VT y, ylo, eh, el, dh, dl, rd; } FN(sig_plain);
+
+FA_INLINE FN(sig_plain) FN(sigmoid_plain)(VT x, int want_lo) {
+    FN(sig_plain) s;
+    VT xs = V(select)(V(abs_gt)(x, S(C(FA_TINY))), x, S(0));
+    FN(exp_neg_pair)(xs, 0, 0, &s.eh, &s.el);
+    VT big = V(max)(s.eh, S(1)), small = V(min)(s.eh, S(1));
+    s.dh = V(add)(big, small);
+    s.dl = V(add)(V(add)(V(sub)(big, s.dh), small), s.el);
+    s.rd = FN(recip_div)(s.dh);
+    s.y = FN(recip_pair)(s.dh, s.dl, s.rd, want_lo ? &s.ylo : NULL);
+    return s;
 }
-FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) {
-    return FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX)), 0).y;
+
+/* both accurate passes: the tail is |x| > SPLIT or NaN; there sigmoid' rounds as
+ * e, and y as e (x < 0) or 1 */
+FA_INLINE MT FN(sigmoid_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_SIG_SPLIT))); }
+FA_INLINE VT FN(sigmoid_tail_y_signed)(VT x, VT E) {
+    return FN(nan_through)(x, V(select)(V(signmask)(x), FN(sigmoid_tail_y)(x, E), S(1)));
 }
+
+FA_INLINE MT FN(sigmoid_fwd_acc_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
+FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) { return FN(sigmoid_plain)(x, 0).y; }
 FA_INLINE VT FN(sigmoid_fwd_acc_tail)(VT x, const VT *p) {
-    return FN(nan_through)(x, FN(sigmoid_tail_y)(x, FN(sigmoid_core)(x, S(C(FA_SIG_POS_XMAX)), 1).E));
+    return FN(sigmoid_tail_y_signed)(x, FN(sigmoid_tail_E)(x));
 }
 #define FA_GUARD_sigmoid_fwd_acc FA_GUARDED
 
-/* fused: the tail is |x| > SPLIT; there sigmoid' rounds as e, and y as e (x < 0) or 1 */
-FA_INLINE MT FN(sigmoid_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_EXP_SPLIT))); }
+/* sigmoid' = w y with w = E / D = sigmoid(-x) and y = 1 / D, both quotients
+ * left unrounded as pairs (wh + wl, rd + ylo), multiplied with one rounding
+ * (without FMA: (wh + wl) / D, as one corrected quotient): about half an ulp
+ * beyond E's own error, where y (1 - y) would cancel */
+FA_INLINE MT FN(sigmoid_fused_acc_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
 FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(sig_parts) s = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)), 0);
-    VT d = FN(div_pair_by_square)(s.eh, s.el, s.dh, s.dl); /* e / (1 + e)^2 */
+    FN(sig_plain) s = FN(sigmoid_plain)(x, 1);
+    VT wh, wl;
+    FN(div_pair_unrounded)(s.eh, s.el, s.dh, s.dl, s.rd, &wh, &wl);
     *y = s.y;
-    *gx = V(mul)(g, FN(nan_through)(x, d));
+#if FA_HAS_FMA
+    *gx = V(mul)(g, V(fma)(wh, s.rd, V(fma)(wh, s.ylo, V(mul)(wl, s.rd))));
+#else /* that product would round twice: the quotient (wh + wl) / D instead */
+    *gx = V(mul)(g, FN(div_pair)(wh, wl, s.dh, s.dl, s.rd));
+#endif
 }
 FA_INLINE void FN(sigmoid_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    VT E = FN(sigmoid_core)(x, S(C(FA_SIG_XMAX)), 1).E;
-    *y = FN(nan_through)(x, V(select)(V(signmask)(x), FN(sigmoid_tail_y)(x, E), S(1)));
+    VT E = FN(sigmoid_tail_E)(x);
+    *y = FN(sigmoid_tail_y_signed)(x, E);
     *gx = FN(nan_through)(x, FN(scale_down_signed)(V(mul)(g, E)));
 }
 #define FA_GUARD_sigmoid_fused_acc FA_GUARDED
@@ -185,7 +213,7 @@ typedef struct { VT y, eh, el, dh, dl, E; MT small; } FN(tanh_parts);
 
 /* fused: 0 for the forward (|x| <= 9.125, nothing tiny); 1 for the fused
  * pass, whose e2 goes down to the subnormal limit (beyond |x| = FA_TANH_SPLIT,
- * below, a stand-in, as in sigmoid_core); 2 for that and E = 2^LB 4 e2 (the
+ * below, a stand-in, as in sigmoid_tail_E); 2 for that and E = 2^LB 4 e2 (the
  * fused pass's tail bodies). */
 FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
     FN(tanh_parts) s;

@@ -37,11 +37,26 @@ FA_INLINE VT FN(prod_err)(VT a, VT b, VT p) {
 #endif
 }
 
-/* (ah + al) / (dh + dl) with dh in [1, 4]; rd = FN(recip_div)(dh), shared by callers. */
+/* (ah + al) / (dh + dl) with dh in [1, 4]; rd = FN(recip_div)(dh), shared by callers.
+ * If lo is not NULL, the quotient before its rounding is q + *lo (returned in q). */
+FA_INLINE VT FN(div_pair_unrounded)(VT ah, VT al, VT dh, VT dl, VT rd, VT *q, VT *lo) {
+    *q = V(mul)(ah, rd);
+    VT rho = V(add)(FN(residual)(ah, *q, dh), V(fnma)(*q, dl, al));
+    if (lo) *lo = V(mul)(rho, rd);
+    return V(fma)(rho, rd, *q);
+}
 FA_INLINE VT FN(div_pair)(VT ah, VT al, VT dh, VT dl, VT rd) {
-    VT q = V(mul)(ah, rd);
-    VT rho = V(add)(FN(residual)(ah, q, dh), V(fnma)(q, dl, al));
-    return V(fma)(rho, rd, q);
+    VT q;
+    return FN(div_pair_unrounded)(ah, al, dh, dl, rd, &q, NULL);
+}
+
+/* 1/(dh + dl): div_pair with the numerator 1 (the estimate rd corrected once
+ * from the exact residual). If lo is not NULL, rd + *lo is the quotient before
+ * its rounding. */
+FA_INLINE VT FN(recip_pair)(VT dh, VT dl, VT rd, VT *lo) {
+    VT rho = V(fnma)(rd, dl, FN(residual)(S(1), rd, dh));
+    if (lo) *lo = V(mul)(rho, rd);
+    return V(fma)(rho, rd, rd);
 }
 
 FA_INLINE VT FN(newton)(VT d, VT r, int steps) {
