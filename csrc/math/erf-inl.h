@@ -81,7 +81,7 @@ FA_INLINE void FN(erfc_k)(VT a, VT *kh, VT *kl) {
     VT dh = V(add)(S(1), ha); /* 1 + a/2 as a pair (TwoSum) */
     VT bv = V(sub)(dh, S(1));
     VT dl = V(add)(V(sub)(S(1), V(sub)(dh, bv)), V(sub)(ha, bv));
-    VT th = V(div)(S(1), dh);
+    VT th = FN(recip_near)(dh);
     VT tl = V(mul)(th, V(fnma)(th, dl, FN(residual)(S(1), th, dh)));
     VT v = V(fma)(th, S(2), S(-1));
     VT pl, ph = FN(estrin_pair)(v, C(FA_ERFC_P), (int)(sizeof(C(FA_ERFC_P)) / sizeof(ST)), &pl);

@@ -11,6 +11,7 @@
 #define FA_RCP_DIV_STEPS_f32 1
 #define FA_RCP_DIV_STEPS_f64 2
 #define FA_HAS_SCALEF 0
+#define FA_DIV_SLOW 0
 #define FA_HAS_LUT32 0 /* lookups would be gathers: slower than the exp path */
 #define FA_N_f32 8
 #define FA_N_f64 4

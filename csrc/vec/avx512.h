@@ -11,6 +11,10 @@
 #define FA_RCP_DIV_STEPS_f32 0
 #define FA_RCP_DIV_STEPS_f64 1
 #define FA_HAS_SCALEF 1
+/* the divider is slow (a 16-lane vdivps every 8-10 cycles on recent Intel server
+ * cores, the public instruction tables): math/div-inl.h's FN(recip_near) and
+ * hardsigmoid's quotient by 6 use the estimate, Newton steps and FMAs instead */
+#define FA_DIV_SLOW 1
 /* 32-entry float32 table lookups in registers (vpermt2ps) */
 #define FA_HAS_LUT32 1
 #define FA_N_f32 16

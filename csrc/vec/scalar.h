@@ -20,6 +20,7 @@
 #define FA_RCP_DIV_STEPS_f32 0
 #define FA_RCP_DIV_STEPS_f64 0
 #define FA_HAS_SCALEF 0
+#define FA_DIV_SLOW 0
 #define FA_HAS_LUT32 1 /* a table lookup is one load */
 #define FA_N_f32 1
 #define FA_N_f64 1
