@@ -136,7 +136,7 @@
 #define FA_SECOND(...) FA_SECOND_(__VA_ARGS__)
 #define FA_IS_GUARDED(f) FA_SECOND(FA_CAT(FA_GUARD_, f), 0, ~)
 #define FA_M(op) FA_CAT(MT, _##op)
-#define FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO)                                       \
+#define FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO, XI)                                   \
     static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
         for (ptrdiff_t i = 0; i < n; i += FA_GUARD_BLOCK) {                                \
             ptrdiff_t m = n - i < FA_GUARD_BLOCK ? n - i : FA_GUARD_BLOCK, j = 0;          \
@@ -144,7 +144,7 @@
             for (int k = 0; k < (NI) + (NP) + (NO); ++k)                                   \
                 b[k] = (k < (NI) || k >= (NI) + (NP) || (PER))                             \
                            ? (void *)((ST *)a[k] + i) : a[k];                              \
-            const ST *x = (const ST *)b[0];                                                \
+            const ST *x = (const ST *)b[XI]; /* the input the tail test reads */           \
             MT any = V(lt)(S(1), S(0)), all = V(lt)(S(0), S(1)); /* none, every lane */    \
             for (; j + NL <= m; j += NL) any = FA_M(or)(any, FN(f##_is_tail)(V(loadu)(x + j))); \
             if (j < m) any = FA_M(or)(any, FN(f##_is_tail)(V(load_tail)(x + j, m - j)));   \
@@ -174,21 +174,29 @@
         *y = V(select)(tail, yt, *y);                                                      \
         *gx = V(select)(tail, gt, *gx);                                                    \
     }
-/* OP is FWD or FUSED; NIO its number of data inputs (= outputs) */
-#define FA_GUARDED_KERNEL(OP, NIO, kname, f, NP, PER)                                      \
+#define FA_MIXED_BODY_BWD(b, f)                                                            \
+    FA_INLINE VT FN(b)(VT g, VT x, const VT *p) {                                          \
+        MT tail = FN(f##_is_tail)(x);                                                      \
+        return V(select)(tail, FN(f##_tail)(g, x, p), FN(f)(g, V(select)(tail, S(0), x), p)); \
+    }
+/* OP is FWD, FUSED or BWD; NI and NO its numbers of data inputs and outputs, XI
+ * the input that holds x (1 for BWD: g comes first) */
+#define FA_GUARDED_KERNEL(OP, NI, NO, XI, kname, f, NP, PER)                               \
     FA_MIXED_BODY_##OP(kname##_mixed, f)                                                   \
     FA_LOOP_##OP(kname##_plain, f, NP, PER)                                                \
     FA_LOOP_##OP(kname##_tail, f##_tail, NP, PER)                                          \
     FA_LOOP_##OP(kname##_safe, kname##_mixed, NP, PER)                                     \
-    FA_GUARDED_DRIVER(kname, f, NIO, NP, PER, NIO)
+    FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO, XI)
 #define FA_DEFINE_FWD_0 FA_LOOP_FWD
-#define FA_DEFINE_FWD_1(kname, f, NP, PER) FA_GUARDED_KERNEL(FWD, 1, kname, f, NP, PER)
+#define FA_DEFINE_FWD_1(kname, f, NP, PER) FA_GUARDED_KERNEL(FWD, 1, 1, 0, kname, f, NP, PER)
 #define FA_DEFINE_FUSED_0 FA_LOOP_FUSED
-#define FA_DEFINE_FUSED_1(kname, f, NP, PER) FA_GUARDED_KERNEL(FUSED, 2, kname, f, NP, PER)
+#define FA_DEFINE_FUSED_1(kname, f, NP, PER) FA_GUARDED_KERNEL(FUSED, 2, 2, 0, kname, f, NP, PER)
 #define FA_DEFINE_FWD(kname, f, NP, PER) FA_CAT(FA_DEFINE_FWD_, FA_IS_GUARDED(f))(kname, f, NP, PER)
 #define FA_DEFINE_FUSED(kname, f, NP, PER)                                                 \
     FA_CAT(FA_DEFINE_FUSED_, FA_IS_GUARDED(f))(kname, f, NP, PER)
-#define FA_DEFINE_BWD FA_LOOP_BWD
+#define FA_DEFINE_BWD_0 FA_LOOP_BWD
+#define FA_DEFINE_BWD_1(kname, f, NP, PER) FA_GUARDED_KERNEL(BWD, 2, 1, 1, kname, f, NP, PER)
+#define FA_DEFINE_BWD(kname, f, NP, PER) FA_CAT(FA_DEFINE_BWD_, FA_IS_GUARDED(f))(kname, f, NP, PER)
 
 /* An exact activation (nmodes 1) defines its accurate bodies only; this gives
  * the fast names the table expects (never called: the table reuses the

@@ -131,6 +131,24 @@ FA_INLINE VT FN(silu_y)(VT x, const FN(silu_parts) *s) {
 }
 
 
+/* near x0: G = 1 + x + e^x = d + E0 expm1(d) = -x0 d + E0 d^2 P(d), d = x - x0
+ * as a pair (x - X0H is exact there; the second term is below 3% of the first),
+ * as gh + gl, on the lanes of the returned mask (|x - x0| < WIN; elsewhere d = 0) */
+FA_INLINE MT FN(silu_g_window)(VT x, VT *gh, VT *gl) {
+    VT u = V(sub)(x, S(C(FA_SILU_X0H)));
+    MT win = V(lt)(FN(vabs)(u), S(C(FA_GATE_WIN)));
+    u = V(select)(win, u, S(0));
+    VT dh = V(sub)(u, S(C(FA_SILU_X0L)));
+    VT dl = V(sub)(V(sub)(u, dh), S(C(FA_SILU_X0L))); /* Fast2Sum: u = 0 or |u| > |X0L| */
+    VT th = V(mul)(S(-C(FA_SILU_X0H)), dh);
+    VT tl = V(fma)(S(-C(FA_SILU_X0H)), dl, V(fma)(S(-C(FA_SILU_X0L)), dh,
+                                              FN(prod_err)(S(-C(FA_SILU_X0H)), dh, th)));
+    tl = V(fma)(V(mul)(S(C(FA_SILU_E0)), V(mul)(dh, dh)), FA_HORNER(dh, C(FA_EM1_P)), tl);
+    *gh = V(add)(th, tl);
+    *gl = V(sub)(tl, V(sub)(*gh, th));
+    return win;
+}
+
 FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
     VT eh = V(mul)(s->Eh, S(C(FA_GATE_IB))), el = V(mul)(s->El, S(C(FA_GATE_IB)));
     /* x >= 0: N = (1 + e) + x e */
@@ -145,20 +163,10 @@ FA_INLINE VT FN(silu_grad)(const FN(silu_parts) *s) {
     VT gh = V(add)(sh, eh);
     VT bv = V(sub)(gh, sh);
     VT gl = V(add)(V(add)(V(sub)(sh, V(sub)(gh, bv)), V(sub)(eh, bv)), V(add)(sl, el));
-    /* near x0: G = d + E0 expm1(d) = -x0 d + E0 d^2 P(d), d = x - x0 as a pair
-     * (x - X0H is exact there); the second term is below 3% of the first */
-    VT u = V(sub)(s->xn, S(C(FA_SILU_X0H)));
-    MT win = V(lt)(FN(vabs)(u), S(C(FA_GATE_WIN)));
-    u = V(select)(win, u, S(0));
-    VT dh = V(sub)(u, S(C(FA_SILU_X0L)));
-    VT dl = V(sub)(V(sub)(u, dh), S(C(FA_SILU_X0L))); /* Fast2Sum: u = 0 or |u| > |X0L| */
-    VT th = V(mul)(S(-C(FA_SILU_X0H)), dh);
-    VT tl = V(fma)(S(-C(FA_SILU_X0H)), dl, V(fma)(S(-C(FA_SILU_X0L)), dh,
-                                              FN(prod_err)(S(-C(FA_SILU_X0H)), dh, th)));
-    tl = V(fma)(V(mul)(S(C(FA_SILU_E0)), V(mul)(dh, dh)), FA_HORNER(dh, C(FA_EM1_P)), tl);
-    VT wh = V(add)(th, tl);
+    VT wh, wl;
+    MT win = FN(silu_g_window)(s->xn, &wh, &wl);
     gh = V(select)(win, wh, gh);
-    gl = V(select)(win, V(sub)(tl, V(sub)(wh, th)), gl);
+    gl = V(select)(win, wl, gl);
     /* N = E G (E = 2^B e) */
     VT Eh = V(select)(s->neg, s->Eh, S(0)), El = V(select)(s->neg, s->El, S(0));
     VT qh = V(mul)(Eh, gh);
@@ -171,7 +179,63 @@ FA_INLINE VT FN(silu_d)(VT x, const FN(silu_parts) *s) {
     return FN(nan_through)(x, V(select)(FN(silu_keep)(s), FN(silu_grad)(s), S(1)));
 }
 
-FA_GATED_BODIES(silu, silu)
+FA_GATED_BODIES(silu_full, silu)
+
+/* The forward and fused passes for |x| <= 70 (float64 80), the guarded driver
+ * sending larger |x| and NaN to the full-range bodies above: sigmoid's pieces
+ * (sigmoid_tanh-inl.h, FN(sigmoid_plain)): y = x / D with 1/D = rd + ylo
+ * unrounded; silu' = (1/D)(1 + x w), w = E/D = sigmoid(-x) as a pair, the sum
+ * 1 + x w of an exact product, and near x0 (where it crosses zero) G w with G
+ * from the series above (1 + x w = G w there, w = 1/(1 + e^x)). The backward is
+ * guarded the same way, so it is the fused gradient bit for bit. */
+FA_INLINE VT FN(silu_fwd_acc)(VT x, const VT *p) {
+    (void)p;
+    FN(sig_plain) s = FN(sigmoid_plain)(x, 1);
+    return FN(mul_pairs)(x, S(0), s.rd, s.ylo);
+}
+FA_INLINE MT FN(silu_fwd_acc_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
+FA_INLINE VT FN(silu_fwd_acc_tail)(VT x, const VT *p) { return FN(silu_full_fwd_acc)(x, p); }
+#define FA_GUARD_silu_fwd_acc FA_GUARDED
+
+/* silu'(x) from sigmoid's pieces */
+FA_INLINE VT FN(silu_plain_grad)(VT x, const FN(sig_plain) *s) {
+    VT wh, wl;
+    FN(div_pair_unrounded)(s->eh, s->el, s->dh, s->dl, s->rd, &wh, &wl);
+    /* 1 + x w: x w = ph + pl exactly (to w's pair), then TwoSum with 1 */
+    VT ph = V(mul)(x, wh);
+    VT pl = V(fma)(x, wl, FN(prod_err)(x, wh, ph));
+    VT nh = V(add)(S(1), ph);
+    VT bv = V(sub)(nh, S(1));
+    VT nl = V(add)(V(add)(V(sub)(S(1), V(sub)(nh, bv)), V(sub)(ph, bv)), pl);
+    /* near x0: G w */
+    VT gh, gl;
+    MT win = FN(silu_g_window)(x, &gh, &gl);
+    VT qh = V(mul)(gh, wh);
+    VT ql = V(fma)(gh, wl, V(fma)(gl, wh, FN(prod_err)(gh, wh, qh)));
+    nh = V(select)(win, qh, nh);
+    nl = V(select)(win, ql, nl);
+    return FN(mul_pairs)(nh, nl, s->rd, s->ylo);
+}
+FA_INLINE void FN(silu_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    (void)p;
+    FN(sig_plain) s = FN(sigmoid_plain)(x, 1);
+    *y = FN(mul_pairs)(x, S(0), s.rd, s.ylo);
+    *gx = V(mul)(g, FN(silu_plain_grad)(x, &s));
+}
+FA_INLINE MT FN(silu_fused_acc_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
+FA_INLINE void FN(silu_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    FN(silu_full_fused_acc)(x, g, p, y, gx);
+}
+#define FA_GUARD_silu_fused_acc FA_GUARDED
+/* the backward: the fused pass's gradient, bit for bit */
+FA_INLINE VT FN(silu_bwd)(VT g, VT x, const VT *p) {
+    (void)p;
+    FN(sig_plain) s = FN(sigmoid_plain)(x, 1);
+    return V(mul)(g, FN(silu_plain_grad)(x, &s));
+}
+FA_INLINE MT FN(silu_bwd_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
+FA_INLINE VT FN(silu_bwd_tail)(VT g, VT x, const VT *p) { return FN(silu_full_bwd)(g, x, p); }
+#define FA_GUARD_silu_bwd FA_GUARDED
 
 /* Fast silu: one rounded exp (degree 5, exponent raised by 2^FA_GATE_FB so the
  * tail stays normal), 1/(1 + e) by one division (on Zen 3 faster than the

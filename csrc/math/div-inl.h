@@ -59,6 +59,18 @@ FA_INLINE VT FN(recip_pair)(VT dh, VT dl, VT rd, VT *lo) {
     return V(fma)(rho, rd, rd);
 }
 
+/* (ah + al)(bh + bl) with one rounding, for low parts far below their high
+ * parts (al may be 0): FMAs, or without FMA the exact product ah bh (Dekker)
+ * plus the small terms, so that it still rounds once. */
+FA_INLINE VT FN(mul_pairs)(VT ah, VT al, VT bh, VT bl) {
+#if FA_HAS_FMA
+    return V(fma)(ah, bh, V(fma)(ah, bl, V(mul)(al, bh)));
+#else
+    VT p = V(mul)(ah, bh);
+    return V(add)(p, V(add)(FN(prod_err)(ah, bh, p), V(add)(V(mul)(ah, bl), V(mul)(al, bh))));
+#endif
+}
+
 FA_INLINE VT FN(newton)(VT d, VT r, int steps) {
     for (int i = 0; i < steps; ++i) r = V(fma)(r, V(fnma)(d, r, S(1)), r);
     return r;
