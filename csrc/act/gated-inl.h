@@ -55,6 +55,14 @@ static const float FA_EM1_P_f32[] = {1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 
 
 FA_INLINE VT FN(vabs)(VT a) { return V(andnot)(S(-0.0), a); }
 
+/* a + b as a pair (TwoSum: no ordering needed) */
+FA_INLINE VT FN(two_sum)(VT a, VT b, VT *lo) {
+    VT s = V(add)(a, b);
+    VT bv = V(sub)(s, a);
+    *lo = V(add)(V(sub)(a, V(sub)(s, bv)), V(sub)(b, bv));
+    return s;
+}
+
 #ifndef FA_GATED_BODIES
 /* The accurate bodies of a gated activation from its pieces: FN(pre_core)(x)
  * computes the shared parts once, FN(pre_y) the output and FN(pre_d) f'(x)
@@ -204,9 +212,8 @@ FA_INLINE VT FN(silu_plain_grad)(VT x, const FN(sig_plain) *s) {
     /* 1 + x w: x w = ph + pl exactly (to w's pair), then TwoSum with 1 */
     VT ph = V(mul)(x, wh);
     VT pl = V(fma)(x, wl, FN(prod_err)(x, wh, ph));
-    VT nh = V(add)(S(1), ph);
-    VT bv = V(sub)(nh, S(1));
-    VT nl = V(add)(V(add)(V(sub)(S(1), V(sub)(nh, bv)), V(sub)(ph, bv)), pl);
+    VT nl, nh = FN(two_sum)(S(1), ph, &nl);
+    nl = V(add)(nl, pl);
     /* near x0: G w */
     VT gh, gl;
     MT win = FN(silu_g_window)(x, &gh, &gl);
@@ -442,13 +449,6 @@ static const double FA_GELUT_W_f64[] = {-0x1.3af6cd05624f6p+1, -0x1.993cd34bf4f0
 #define FA_GELUT_LB_f64 100.0
 #endif
 
-/* a + b as a pair (TwoSum: no ordering needed) */
-FA_INLINE VT FN(two_sum)(VT a, VT b, VT *lo) {
-    VT s = V(add)(a, b);
-    VT bv = V(sub)(s, a);
-    *lo = V(add)(V(sub)(a, V(sub)(s, bv)), V(sub)(b, bv));
-    return s;
-}
 
 /* (AH + AL) + (CH + CL) (h + l) as a pair, for the constants C = B or 3B */
 FA_INLINE VT FN(gelut_poly)(VT h, VT l, ST ch, ST cl, VT *lo) {
