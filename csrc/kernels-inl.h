@@ -187,14 +187,41 @@
     FA_LOOP_##OP(kname##_tail, f##_tail, NP, PER)                                          \
     FA_LOOP_##OP(kname##_safe, kname##_mixed, NP, PER)                                     \
     FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO, XI)
-#define FA_DEFINE_FWD_0 FA_LOOP_FWD
+
+/* Specialised kernels. Where one value of a broadcast parameter makes a body
+ * much cheaper (softplus's beta = 1, torch's default), its act file gives the
+ * test FN(f##_is_special)(p) (p: the broadcast parameters), a body
+ * FN(f##_special) that is right when it holds, and declares
+ *   #define FA_SPECIAL_<f> FA_SPECIALISED
+ * The driver tests the parameters once per call and runs the one loop or the
+ * other, so neither inner loop holds a test (a test inside the body, left to
+ * the compiler to hoist, slowed the general case by half: measured). Per-element
+ * parameters (PER 1) always take the general body. Not combined with guards. */
+#define FA_SPECIALISED ~, 1
+#define FA_IS_SPECIAL(f) FA_SECOND(FA_CAT(FA_SPECIAL_, f), 0, ~)
+#define FA_SPECIAL_KERNEL(OP, NI, kname, f, NP, PER)                                       \
+    FA_LOOP_##OP(kname##_any, f, NP, PER)                                                  \
+    FA_LOOP_##OP(kname##_sp, f##_special, NP, PER)                                         \
+    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+        FA_PARAMS_ONCE(NI, NP, PER)                                                        \
+        (!(PER) && FN(f##_is_special)(p) ? FN(kname##_sp) : FN(kname##_any))(a, n);        \
+    }
+#define FA_UNGUARDED_FWD_0 FA_LOOP_FWD
+#define FA_UNGUARDED_FWD_1(kname, f, NP, PER) FA_SPECIAL_KERNEL(FWD, 1, kname, f, NP, PER)
+#define FA_UNGUARDED_BWD_0 FA_LOOP_BWD
+#define FA_UNGUARDED_BWD_1(kname, f, NP, PER) FA_SPECIAL_KERNEL(BWD, 2, kname, f, NP, PER)
+#define FA_UNGUARDED_FUSED_0 FA_LOOP_FUSED
+#define FA_UNGUARDED_FUSED_1(kname, f, NP, PER) FA_SPECIAL_KERNEL(FUSED, 2, kname, f, NP, PER)
+
+#define FA_DEFINE_FWD_0(kname, f, NP, PER) FA_CAT(FA_UNGUARDED_FWD_, FA_IS_SPECIAL(f))(kname, f, NP, PER)
 #define FA_DEFINE_FWD_1(kname, f, NP, PER) FA_GUARDED_KERNEL(FWD, 1, 1, 0, kname, f, NP, PER)
-#define FA_DEFINE_FUSED_0 FA_LOOP_FUSED
+#define FA_DEFINE_FUSED_0(kname, f, NP, PER)                                               \
+    FA_CAT(FA_UNGUARDED_FUSED_, FA_IS_SPECIAL(f))(kname, f, NP, PER)
 #define FA_DEFINE_FUSED_1(kname, f, NP, PER) FA_GUARDED_KERNEL(FUSED, 2, 2, 0, kname, f, NP, PER)
 #define FA_DEFINE_FWD(kname, f, NP, PER) FA_CAT(FA_DEFINE_FWD_, FA_IS_GUARDED(f))(kname, f, NP, PER)
 #define FA_DEFINE_FUSED(kname, f, NP, PER)                                                 \
     FA_CAT(FA_DEFINE_FUSED_, FA_IS_GUARDED(f))(kname, f, NP, PER)
-#define FA_DEFINE_BWD_0 FA_LOOP_BWD
+#define FA_DEFINE_BWD_0(kname, f, NP, PER) FA_CAT(FA_UNGUARDED_BWD_, FA_IS_SPECIAL(f))(kname, f, NP, PER)
 #define FA_DEFINE_BWD_1(kname, f, NP, PER) FA_GUARDED_KERNEL(BWD, 2, 1, 1, kname, f, NP, PER)
 #define FA_DEFINE_BWD(kname, f, NP, PER) FA_CAT(FA_DEFINE_BWD_, FA_IS_GUARDED(f))(kname, f, NP, PER)
 

@@ -124,6 +124,17 @@ def check_float32(acts, ops, modes, count, workers, chunk=1 << 17, progress=None
     return total
 
 
+def _no_mpmath_rows(args):
+    """Why the report has no mpmath rows."""
+    if not args.mpmath_count:
+        return ""
+    try:
+        import mpmath  # noqa: F401
+    except ImportError:
+        return " (mpmath not installed)"
+    return " (no mpmath reference for these functions)"
+
+
 def check_float64(acts, ops, modes, count, mp_count):
     """float64 samples against np.longdouble, and mp_count of them against mpmath."""
     x = M.float64_samples(count)
@@ -298,7 +309,7 @@ def run(args):
         print(f"fastact {fastact.__version__} verify: SIMD path {isa or fastact.backend}; "
               f"float32: {what} bit patterns vs float64 ({t32:.1f} s); float64: "
               f"{args.float64_count:,} samples vs long double"
-              + (f", {args.mpmath_count:,} vs mpmath" if rmp else " (mpmath not installed)")
+              + (f", {args.mpmath_count:,} vs mpmath" if rmp else _no_mpmath_rows(args))
               + f" ({t64:.1f} s); fused op with grad_output = 1")
         print_rows(rows)
         bad = [r for r in rows if r["within"] is False]

@@ -256,6 +256,30 @@ def test_parameter_arrays_match_scalars(name, isa, mode):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softplus_unit_beta_kernels_match_the_general_path(dtype, isa, mode):
+    """softplus with a broadcast beta = 1 (torch's default) runs kernels of its
+    own (csrc/kernels-inl.h, specialised kernels: no beta x, no division); a
+    per-element beta always takes the general path. Both must give the same
+    bits, at the special values and the thresholds too (the fallback: the
+    same property, of its one path)."""
+    x = inputs("softplus", dtype)
+    x = np.concatenate([x, -x, np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 20.0, -40.0,
+                                          np.nextafter(20.0, 30.0)], dtype)])
+    g = np.linspace(-2, 2, x.size).astype(dtype)
+    for threshold in (20.0, 1.0, -5.0):
+        t = np.asarray(threshold, dtype)
+        one, ones = np.asarray(1.0, dtype), np.ones_like(x)
+        y_u, gx_u = _call("softplus", "fused", mode, x, g, one, t)
+        y_a, gx_a = _call("softplus", "fused", mode, x, g, ones, t)
+        np.testing.assert_array_equal(y_u, y_a)
+        np.testing.assert_array_equal(gx_u, gx_a)
+        np.testing.assert_array_equal(_call("softplus", "forward", mode, x, one, t),
+                                      _call("softplus", "forward", mode, x, ones, t))
+        np.testing.assert_array_equal(_call("softplus", "backward", mode, g, x, one, t),
+                                      _call("softplus", "backward", mode, g, x, ones, t))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_hardtanh_nan_bounds(dtype, isa):
     """A NaN bound gives a NaN result and gradient (torch's too) in exactly the
     lanes it reaches, broadcast or per element, without a flag; a NaN x gives

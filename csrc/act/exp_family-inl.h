@@ -292,13 +292,37 @@ FA_INLINE VT FN(sp_sigmoid)(FN(sp_parts) s) {
 
 /* u = beta x as an exact pair, on x clamped to |x| <= B (|beta| B < the float
  * max); lanes where beta x > threshold, or where x was clamped and beta x is
- * positive, give x. */
+ * positive, give x.
+ * unit (a constant): beta = 1 in every lane, torch's default. Then u = x, and
+ * the callers skip the division by beta: the bits are those of the general
+ * path there (1 * x is exact, its low part 0, the quotient by 1 exact with
+ * rb = 1), for fewer operations. The kernels test a broadcast beta once per
+ * call (FN(softplus_is_unit), kernels-inl.h's specialised kernels); an array
+ * of betas takes the general path. */
 typedef struct { VT uh, ul, rb, beta; MT take_x; } FN(sp_input);
 
-FA_INLINE FN(sp_input) FN(softplus_input)(VT xc, const VT *p) {
+/* the lanes where beta is not exactly 1 (on the bit patterns: no flag for NaN) */
+FA_INLINE MT FN(sp_beta_not_one)(VT beta) {
+    VT d = V(xor)(beta, S(1));
+    return FA_MASK_OR(V(abs_gt)(d, S(0)), V(signmask)(d));
+}
+FA_INLINE int FN(softplus_is_unit)(const VT *p) {
+    return !FA_CAT(MT, _any)(FN(sp_beta_not_one)(p[0]));
+}
+
+FA_INLINE FN(sp_input) FN(softplus_input)(VT xc, const VT *p, int unit) {
     FN(sp_input) in;
+    if (unit) {
+        in.beta = in.rb = S(1);
+        in.uh = xc;
+        in.ul = S(0);
+        in.take_x = V(lt)(p[1], xc); /* unclamped: softplus_1 of a huge x is x */
+        return in;
+    }
     in.beta = FN(ef_divisor)(p[0]);
-    in.rb = FN(recip)(in.beta); /* close to 1/beta: the corrected quotient and the clamp tolerate it */
+    /* close to 1/beta: the corrected quotient and the clamp tolerate it; exactly
+     * 1 for beta = 1 (the unit path's bits) */
+    in.rb = V(select)(FN(sp_beta_not_one)(in.beta), FN(recip)(in.beta), S(1));
     VT lim = V(mul)(S(C(FA_EF_FLT_MAX)),
                     V(min)(V(mul)(V(andnot)(S(-0.0), in.rb), S(1 - 0x1p-20)), S(1)));
     VT xs = V(max)(V(min)(xc, lim), V(sub)(S(0), lim));
@@ -309,11 +333,14 @@ FA_INLINE FN(sp_input) FN(softplus_input)(VT xc, const VT *p) {
     return in;
 }
 
-FA_INLINE void FN(softplus_acc)(VT x, VT g, const VT *p, VT *y, VT *gx, int fwd, int bwd) {
+FA_INLINE void FN(softplus_acc_body)(VT x, VT g, const VT *p, VT *y, VT *gx, int fwd, int bwd,
+                                     int unit) {
     VT xc = FN(nan_clean)(x);
-    FN(sp_input) in = FN(softplus_input)(xc, p);
+    FN(sp_input) in = FN(softplus_input)(xc, p, unit);
     FN(sp_parts) s = FN(softplus_core)(in.uh, in.ul);
-    if (fwd) {
+    if (fwd && unit) {
+        *y = FN(nan_through)(x, V(select)(in.take_x, xc, V(add)(s.yh, s.yl)));
+    } else if (fwd) {
         /* the lanes that return x divide a zero: softplus_1(u) / beta of a huge u
          * could overflow there (u = 0.9 x, times 1/0.9 > 1) and flag it */
         VT yh = V(select)(in.take_x, S(0), s.yh), yl = V(select)(in.take_x, S(0), s.yl);
@@ -326,19 +353,33 @@ FA_INLINE void FN(softplus_acc)(VT x, VT g, const VT *p, VT *y, VT *gx, int fwd,
         *gx = V(mul)(g, FN(nan_through)(x, d));
     }
 }
-FA_INLINE VT FN(softplus_fwd_acc)(VT x, const VT *p) {
-    VT y;
-    FN(softplus_acc)(x, S(0), p, &y, NULL, 1, 0);
-    return y;
-}
-FA_INLINE VT FN(softplus_bwd)(VT g, VT x, const VT *p) {
-    VT gx;
-    FN(softplus_acc)(x, g, p, NULL, &gx, 0, 1);
-    return gx;
-}
-FA_INLINE void FN(softplus_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(softplus_acc)(x, g, p, y, gx, 1, 1);
-}
+
+/* the five bodies, general (U = 0) and for beta = 1 (U = 1, the kernels'
+ * FN(<body>_special), chosen once per call: kernels-inl.h) */
+#define FA_SP_BODIES(U, sfx)                                                               \
+    FA_INLINE VT FN(softplus_fwd_acc##sfx)(VT x, const VT *p) {                            \
+        VT y;                                                                              \
+        FN(softplus_acc_body)(x, S(0), p, &y, NULL, 1, 0, U);                              \
+        return y;                                                                          \
+    }                                                                                      \
+    FA_INLINE VT FN(softplus_bwd##sfx)(VT g, VT x, const VT *p) {                          \
+        VT gx;                                                                             \
+        FN(softplus_acc_body)(x, g, p, NULL, &gx, 0, 1, U);                                \
+        return gx;                                                                         \
+    }                                                                                      \
+    FA_INLINE void FN(softplus_fused_acc##sfx)(VT x, VT g, const VT *p, VT *y, VT *gx) {   \
+        FN(softplus_acc_body)(x, g, p, y, gx, 1, 1, U);                                    \
+    }                                                                                      \
+    FA_INLINE VT FN(softplus_fwd_fast##sfx)(VT x, const VT *p) {                           \
+        VT y;                                                                              \
+        FN(softplus_fast_body)(x, S(0), p, &y, NULL, 0, U);                                \
+        return y;                                                                          \
+    }                                                                                      \
+    FA_INLINE void FN(softplus_fused_fast##sfx)(VT x, VT g, const VT *p, VT *y, VT *gx) {  \
+        FN(softplus_fast_body)(x, g, p, y, gx, 1, U);                                      \
+    }
+#define FA_SP_IS_SPECIAL(b)                                                                \
+    FA_INLINE int FN(b##_is_special)(const VT *p) { return FN(softplus_is_unit)(p); }
 
 /* fast: softplus_1(u) and sigmoid(u) from one rounded e^-|u| */
 FA_INLINE VT FN(softplus_fast_core)(VT uh, VT ul, VT *sig) {
@@ -353,26 +394,33 @@ FA_INLINE VT FN(softplus_fast_core)(VT uh, VT ul, VT *sig) {
     return V(add)(V(add)(V(select)(neg, S(0), uh), V(select)(neg, S(0), ul)),
                   FN(log1p_fast01)(e));
 }
-FA_INLINE void FN(softplus_fast)(VT x, VT g, const VT *p, VT *y, VT *gx, int bwd) {
+FA_INLINE void FN(softplus_fast_body)(VT x, VT g, const VT *p, VT *y, VT *gx, int bwd, int unit) {
     VT xc = FN(nan_clean)(x);
-    FN(sp_input) in = FN(softplus_input)(xc, p);
+    FN(sp_input) in = FN(softplus_input)(xc, p, unit);
     VT sig;
-    VT v = V(mul)(FN(softplus_fast_core)(in.uh, in.ul, bwd ? &sig : NULL), in.rb);
+    VT v = FN(softplus_fast_core)(in.uh, in.ul, bwd ? &sig : NULL);
+    if (!unit) v = V(mul)(v, in.rb);
     /* far below 0, softplus = e^u / beta: from 2^64 e^u, so a normal result is
      * not lost where e^u alone would flush */
     VT t = FN(cexp_neg_fast)(V(select)(V(signmask)(in.uh), in.uh, S(0)), in.rb);
-    v = V(select)(V(lt)(in.uh, S(-40)), V(fma)(t, in.ul, t), v);
+    v = V(select)(V(lt)(in.uh, S(-40)), unit ? t : V(fma)(t, in.ul, t), v);
     *y = FN(nan_through)(x, V(select)(in.take_x, xc, v));
     if (bwd) *gx = V(mul)(g, FN(nan_through)(x, V(select)(in.take_x, S(1), sig)));
 }
-FA_INLINE VT FN(softplus_fwd_fast)(VT x, const VT *p) {
-    VT y;
-    FN(softplus_fast)(x, S(0), p, &y, NULL, 0);
-    return y;
-}
-FA_INLINE void FN(softplus_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(softplus_fast)(x, g, p, y, gx, 1);
-}
+FA_SP_BODIES(0, )
+FA_SP_BODIES(1, _special)
+FA_SP_IS_SPECIAL(softplus_fwd_acc)
+FA_SP_IS_SPECIAL(softplus_bwd)
+FA_SP_IS_SPECIAL(softplus_fused_acc)
+FA_SP_IS_SPECIAL(softplus_fwd_fast)
+FA_SP_IS_SPECIAL(softplus_fused_fast)
+#undef FA_SP_BODIES
+#undef FA_SP_IS_SPECIAL
+#define FA_SPECIAL_softplus_fwd_acc FA_SPECIALISED
+#define FA_SPECIAL_softplus_bwd FA_SPECIALISED
+#define FA_SPECIAL_softplus_fused_acc FA_SPECIALISED
+#define FA_SPECIAL_softplus_fwd_fast FA_SPECIALISED
+#define FA_SPECIAL_softplus_fused_fast FA_SPECIALISED
 
 /* log_sigmoid(x) = -softplus_1(-x); gradient sigmoid(-x) */
 FA_INLINE void FN(log_sigmoid_acc)(VT x, VT g, VT *y, VT *gx, int fwd, int bwd) {
