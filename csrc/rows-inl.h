@@ -17,7 +17,8 @@
  *                accuracy. t = (ties - 1) + sum of the terms with x < m.
  * Sums. Accurate mode: compensated in the array's dtype: each lane keeps s + c,
  * s += v by TwoSum and the rounding error into c (Ogita-Rump-Oishi's Sum2 per
- * lane), the lanes then added the same way in a fixed order: the pair is good to
+ * lane), the lanes then added the same way in a fixed order (float32: widened
+ * to float64 and added there, FN(racc_total2)): the pair is good to
  * about u^2 * n relative for the positive terms here (better than float64
  * accumulation of float32 terms, and than NumPy's pairwise float64 sum), at one
  * TwoSum (6 additions) per vector. Fast mode: plain sums in the dtype, each
@@ -96,6 +97,39 @@ FA_INLINE int FN(rows_finite)(ST v) { return v <= C(FA_MAXF) && v >= -C(FA_MAXF)
  * tree (lane k with lane k + w, w = NL/2 ... 1), kept in vector registers by a
  * butterfly (V(xlane); lane 0 holds the tree's result) (*lo = 0 when hi is not
  * finite: an inf stays an inf, not the NaN its TwoSum error would be). */
+#if !FA_IS_F64
+/* float32: every lane of the sums and of their errors widened to float64
+ * (exactly) and added there plainly, the sums apart from the errors (an inf
+ * among the sums gives that inf, not the NaN of its TwoSum error), then
+ * rounded back to a pair. The float64 additions' errors (about 2^-53 of the
+ * total each) are as small as the float32 TwoSum tree's below, and the chain is
+ * less than half as long: on short rows the tree's latency is a good part of a
+ * row's time (softmax on rows of 64, AVX-512: see the commit). */
+FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
+    if (!comp) {
+        FN(racc_fold)(&a);
+        FN(racc_fold)(&b);
+    }
+    vf64 s0, s1, s2, s3, c0, c1;
+    vf32_widen(a.s, &s0, &s1);
+    vf32_widen(b.s, &s2, &s3);
+    vf32_widen(V(add)(a.c, b.c), &c0, &c1);
+    vf64 s = vf64_add(vf64_add(s0, s2), vf64_add(s1, s3)), c = vf64_add(c0, c1);
+    for (int w = FA_N_f64 / 2; w >= 1; w /= 2) {
+        s = vf64_add(s, vf64_xlane(s, w));
+        c = vf64_add(c, vf64_xlane(c, w));
+    }
+    double ds = vf64_lane0(s);
+    if (!(ds <= C(FA_MAXF) && ds >= -C(FA_MAXF))) { /* inf, NaN, or beyond the float range */
+        *lo = 0;
+        return (ST)ds;
+    }
+    double d = ds + vf64_lane0(c);
+    ST hi = (ST)d;
+    *lo = (ST)(d - (double)hi);
+    return hi;
+}
+#else
 FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
     if (!comp) {
         FN(racc_fold)(&a);
@@ -114,6 +148,7 @@ FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
     }
     return FN(rows_two_sum)(s0, V(lane0)(c), lo);
 }
+#endif
 
 /* the lanes of v (NaN-free) added in the tree above: exact for the small
  * integers of the tie counts */

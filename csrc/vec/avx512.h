@@ -142,4 +142,8 @@ FA_INLINE vf64 vf64_xlane(vf64 v, int w) {
 }
 FA_INLINE float vf32_lane0(vf32 v) { return _mm512_cvtss_f32(v); }
 FA_INLINE double vf64_lane0(vf64 v) { return _mm512_cvtsd_f64(v); }
+FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
+    *lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    *hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+}
 #endif

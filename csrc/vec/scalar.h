@@ -88,4 +88,5 @@ FA_INLINE float vf32_xlane(float v, int w) { (void)w; return v; }
 FA_INLINE double vf64_xlane(double v, int w) { (void)w; return v; }
 FA_INLINE float vf32_lane0(float v) { return v; }
 FA_INLINE double vf64_lane0(double v) { return v; }
+FA_INLINE void vf32_widen(float v, double *lo, double *hi) { *lo = v, *hi = 0; }
 #endif

@@ -115,4 +115,8 @@ FA_INLINE vf32 vf32_xlane(vf32 v, int w) {
 FA_INLINE vf64 vf64_xlane(vf64 v, int w) { (void)w; return _mm_shuffle_pd(v, v, 1); }
 FA_INLINE float vf32_lane0(vf32 v) { return _mm_cvtss_f32(v); }
 FA_INLINE double vf64_lane0(vf64 v) { return _mm_cvtsd_f64(v); }
+FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
+    *lo = _mm_cvtps_pd(v);
+    *hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
+}
 #endif
