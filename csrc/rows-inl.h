@@ -292,11 +292,20 @@ FA_INLINE VT FN(rows_inv)(ST sh, ST sl, int comp) {
     return V(fma)(vq, r, vq);
 }
 
-/* log1p(th + tl), th >= 0 (a pair, |tl| <= ulp(th)), broadcast. Up to 1: the pair
- * log1p of math/log1p-inl.h, which keeps the relative accuracy of a tiny t (the
- * dominant element's y = -log1p(t)); above: libm's log of 1 + t (>= log 2: an
- * absolute error of half an ulp is all that matters), in double for float32. */
+/* log1p(th + tl), th >= 0 (a pair, |tl| <= ulp(th)), broadcast. float32: in
+ * float64 from t = th + tl (within 2^-53 of it), rounded once: libm's log of 1 + t
+ * (whose rounding costs at most 2^-53 / t of the result, below 2^-33 from t = 2^-20
+ * on), and below 2^-20 the series t - t^2/2 + t^3/3 (remainder below 2^-62 of t),
+ * which keeps the relative accuracy of a tiny t (the dominant element's y =
+ * -log1p(t)). One scalar log per row costs less than the vector pair log1p below,
+ * and glibc's log1p is slower than its log (log_softmax on rows of 16: see the commit).
+ * float64: up to 1, the pair log1p of math/log1p-inl.h; above, libm's log of 1 + t
+ * (>= log 2: an absolute error of half an ulp is all that matters). */
 FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
+#if !FA_IS_F64
+    double t = (double)th + (double)tl;
+    return S((ST)(t < 0x1p-20 ? t * (1 - t * (0.5 - t / 3)) : log(1 + t)));
+#else
     if (th <= 1) {
         VT lh, ll;
         FN(log1p_pair01)(S(th), S(tl), &lh, &ll);
@@ -304,10 +313,7 @@ FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
     }
     ST ul, uh = FN(rows_two_sum)(1, th, &ul);
     ul += tl;
-#if FA_IS_F64
     return S(log(uh) + ul / uh);
-#else
-    return S((float)log((double)uh + (double)ul));
 #endif
 }
 

@@ -549,6 +549,25 @@ def test_row_kernel_special_rows_every_position(name, dtype):
             R.check_bound(x[ok], y[ok], ref[ok], b, dtype, f"rows {name} {isa} row {r[:3]}")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_of_a_dominant_element(dtype):
+    """The row maximum's log_softmax is -log1p(t), t the sum of the other terms,
+    which may be tiny: it must keep t's relative accuracy. Rows [0, -d, -d] with d
+    from 0.5 to where t is subnormal, across the float32 kernel's switch from the
+    series to log(1 + t) in float64 at t = 2^-20 (csrc/rows-inl.h, rows_log1p),
+    and through the float64 kernel's pair log1p, every ISA."""
+    dtype = np.dtype(dtype)
+    d = np.concatenate([np.linspace(0.5, 110.0 if dtype == np.float32 else 760.0, 3001),
+                        np.log(2.0) * (20 + np.linspace(-0.5, 1.5, 1001))])  # t near 2^-20
+    x = np.stack([np.zeros_like(d), -d, -d], axis=1).astype(dtype)
+    ref = SR.FORWARD["log_softmax"](x, -1)
+    for isa in _rows_isas():
+        for mode in ("accurate", "fast"):
+            (y,) = _run("log_softmax", "forward", mode, [x], isa)
+            R.check_bound(x, y, ref, bound("log_softmax", "forward", mode, dtype), dtype,
+                          f"log_softmax {mode} {dtype} {isa}")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_row_kernel_bits_independent_of_blocking(name):
     """A row's bits depend only on the row: the same rows run as one block, one
