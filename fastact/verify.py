@@ -124,19 +124,20 @@ def check_float32(acts, ops, modes, count, workers, chunk=1 << 17, progress=None
     return total
 
 
-def _no_mpmath_rows(args):
-    """Why the report has no mpmath rows."""
+def _mpmath_note(args, rmp):
+    """What the report's header says of the mpmath rows (rmp None: mpmath missing)."""
+    if rmp:
+        return f", {args.mpmath_count:,} vs mpmath"
     if not args.mpmath_count:
         return ""
-    try:
-        import mpmath  # noqa: F401
-    except ImportError:
+    if rmp is None:
         return " (mpmath not installed)"
     return " (no mpmath reference for these functions)"
 
 
 def check_float64(acts, ops, modes, count, mp_count):
-    """float64 samples against np.longdouble, and mp_count of them against mpmath."""
+    """float64 samples against np.longdouble, and mp_count of them against mpmath
+    (None in place of those rows where mpmath is not installed)."""
     x = M.float64_samples(count)
     total = {}
     for act in acts:
@@ -147,13 +148,12 @@ def check_float64(acts, ops, modes, count, mp_count):
         try:
             import mpmath
         except ImportError:
-            mpmath = None
-        if mpmath is not None:
-            # finite |x| <= 2^10: every result that is not saturated (mpmath's
-            # exp of a huge argument costs milliseconds)
-            moderate = x[np.abs(x) <= 1024.0]
-            mp_x = moderate[:: max(1, len(moderate) // mp_count)][:mp_count]
-            mp_total = _check_mpmath(mpmath, acts, ops, modes, mp_x)
+            return total, None
+        # finite |x| <= 2^10: every result that is not saturated (mpmath's
+        # exp of a huge argument costs milliseconds)
+        moderate = x[np.abs(x) <= 1024.0]
+        mp_x = moderate[:: max(1, len(moderate) // mp_count)][:mp_count]
+        mp_total = _check_mpmath(mpmath, acts, ops, modes, mp_x)
     return total, mp_total
 
 
@@ -301,7 +301,7 @@ def run(args):
                     ym = r32.get((act.name, "y", mode), 0) + r64.get((act.name, "y", mode), 0)
                     for dtype, label, res in (("float32", "float64", r32),
                                               ("float64", "longdouble", r64),
-                                              ("float64", "mpmath", rmp)):
+                                              ("float64", "mpmath", rmp or {})):
                         if (act.name, op, mode) in res:
                             rows.append(_row(act, op, mode, dtype, label,
                                              res[(act.name, op, mode)], ym))
@@ -309,7 +309,7 @@ def run(args):
         print(f"fastact {fastact.__version__} verify: SIMD path {isa or fastact.backend}; "
               f"float32: {what} bit patterns vs float64 ({t32:.1f} s); float64: "
               f"{args.float64_count:,} samples vs long double"
-              + (f", {args.mpmath_count:,} vs mpmath" if rmp else _no_mpmath_rows(args))
+              + _mpmath_note(args, rmp)
               + f" ({t64:.1f} s); fused op with grad_output = 1")
         print_rows(rows)
         bad = [r for r in rows if r["within"] is False]
