@@ -98,47 +98,114 @@ def show(name, coeffs, err):
 TANH_LUT_DEG = 7
 
 
+def tanh_mid(lo, hi):
+    """The float32 m in [lo, hi) nearest the centre whose tanh is nearest a float32
+    (S. Gal's accurate tables): C0 = tanh(m) rounded is then exact to a few
+    millionths of an ulp, so the kernel needs no low part for it. Searched over
+    the middle quarter of the interval first, wider where that finds nothing within
+    2^-10 ulp (at 2^-12 tanh(x) = x - x^3/3 sits 0.17-1.1 ulp below x)."""
+    for span in (1 / 8, 1 / 4, 3 / 8, 0.499):
+        c = (lo + hi) / 2
+        ends = np.array([c - (hi - lo) * span, c + (hi - lo) * span], dtype=np.float32)
+        i0, i1 = ends.view(np.int32)
+        m = np.arange(i0, i1 + 1, dtype=np.int32).view(np.float32).astype(np.float64)
+        y = np.tanh(m)
+        y32 = y.astype(np.float32)
+        r = np.abs(y - y32) / np.spacing(y32).astype(np.float64)
+        k = int(np.argmin(r))
+        if r[k] < 2.0**-10:
+            break
+    return float(m[k]), float(y32[k]), float(r[k])
+
+
+def fit_tanh_interval(lo, hi, deg=TANH_LUT_DEG, through_zero=False, pad=0.0):
+    """tanh(MID + t) ~ B + C1 t + ... + C_deg t^deg on [lo - pad, hi + pad), relative
+    error, with MID = tanh_mid and B = C0 = tanh(MID) rounded; or, through_zero
+    (lo = 0), MID = C0 = 0 and B = t, which keeps the leading term exact. The
+    coefficients are rounded to float32 one at a time, the later ones refitted after
+    each (the rounding of C1 t alone would cost about 0.1 ulp). Returns [MID, C0,
+    C1, ...], the max relative error of the rounded coefficients, and C0's own error
+    in ulp."""
+    if through_zero:
+        m, c0, c0err = 0.0, 0.0, 0.0
+    else:
+        m, c0, c0err = tanh_mid(lo, hi)
+    x = cheb_grid(max(lo - pad, 0.0), hi + pad, 4000)
+    x = x[x > 0]
+    t = x - m
+    f = np.tanh(x)
+    V = np.vander(t, deg + 1, increasing=True)
+    c = [c0]
+    for k in range(1, deg + 1):
+        known = V[:, :k] @ np.array(c) + (t if through_zero else 0)
+        rest = lawson(V[:, k:], f - known, 1 / f, iters=150)
+        c.append(float(np.float32(rest[0])))
+    approx = V @ np.array(c) + (t if through_zero else 0)
+    return [m] + c, np.max(np.abs(approx / f - 1)), c0err
+
+
+# The 8-entry table (FA_HAS_LUT8) covers [0, 9.125]: its interval is found from v =
+# |x| + 0.5 rounded, clamped below 8 (two per binade of v, so the intervals of |x|
+# below), and v's rounding can pick a neighbour for |x| within an ulp of v of a
+# boundary: the fits extend that far.
+TANH_LUT8_INTERVALS = [(0, 0.25), (0.25, 0.5), (0.5, 1), (1, 1.5), (1.5, 2.5), (2.5, 3.5),
+                       (3.5, 5.5), (5.5, 9.125)]
+
+
+def lut_index(v, bits):
+    """the lane of a float32 v in a table of 2^bits entries: (bits(v) >> 22) & (2^bits - 1)"""
+    return int(np.array([v], dtype=np.float32).view(np.int32)[0] >> 22) & ((1 << bits) - 1)
+
+
 def fit_tanh_table(deg=TANH_LUT_DEG):
     """tanh on [2^-12, 9.125] in 32 intervals, two per binade, so that the
-    interval of |x| is (bits(|x|) >> 22) & 31. On each, tanh(lo + t) ~ c0 + c1 t
-    + ... + c_deg t^deg for t in [0, hi - lo), relative error; c0 is returned as
-    the float64 value (split into a float32 pair by the caller)."""
+    interval of |x| is (bits(|x|) >> 22) & 31; and on [0, 9.125] in the 8 of
+    TANH_LUT8_INTERVALS. Returns the rows ([MID, C0, C1...]; the 8-entry table's
+    with D after C0: 1 where B = t, else 0), max errors and C0's."""
     rows = [None] * 32
-    worst = 0.0
+    worst, worst_c0 = 0.0, 0.0
     for e in range(-12, 4):
         for j in range(2):
-            idx = ((e + 127) * 2 + j) & 31
             lo = 2.0**e * (1 + j / 2)
             hi = min(2.0**e * (1 + (j + 1) / 2), 9.125)
+            idx = lut_index(lo, 5)
             if lo >= 9.125:  # never reached: |x| is clamped to 9.125
-                rows[idx] = np.array([1.0] + [0.0] * deg)
+                rows[idx] = [lo, 1.0] + [0.0] * deg
                 continue
-            x = cheb_grid(lo, hi, 4000)
-            V = np.vander(x - lo, deg + 1, increasing=True)
-            f = np.tanh(x)
-            c = lawson(V, f, 1 / f, iters=200)
-            c32 = c.astype(np.float32).astype(np.float64)
-            c32[0] = c[0]
-            worst = max(worst, np.max(np.abs((V @ c32) / f - 1)))
-            rows[idx] = c
-    return np.array(rows), worst
+            rows[idx], err, c0err = fit_tanh_interval(lo, hi, deg)
+            worst, worst_c0 = max(worst, err), max(worst_c0, c0err)
+    rows8 = [None] * 8
+    worst8 = 0.0
+    for lo, hi in TANH_LUT8_INTERVALS:
+        r, err, c0err = fit_tanh_interval(lo, hi, deg, through_zero=lo == 0, pad=2.0**-18)
+        idx = lut_index(min(lo + 0.5, 8.0 - 2.0**-21), 3)
+        assert rows8[idx] is None and idx == lut_index(min(hi + 0.5, 8.0) - 2.0**-21, 3)
+        rows8[idx] = r[:2] + [1.0 if lo == 0 else 0.0] + r[2:]
+        worst8, worst_c0 = max(worst8, err), max(worst_c0, c0err)
+    return np.array(rows), np.array(rows8), worst, worst_c0, worst8
 
 
 def tanh_table_header():
-    rows, worst = fit_tanh_table()
-    c0h = rows[:, 0].astype(np.float32)
-    c0l = (rows[:, 0] - c0h.astype(np.float64)).astype(np.float32)
-    cols = [("C0H", c0h), ("C0L", c0l)] + [(f"C{k}", rows[:, k]) for k in range(1, rows.shape[1])]
+    rows, rows8, worst, worst_c0, worst8 = fit_tanh_table()
     out = ["/* Generated by `python tools/fit.py --tanh-table > csrc/act/tanh_table.h`.",
-           " * tanh(lo + t) ~ (C0H + C0L) + C1 t + ... + C%d t^%d on the interval of |x|" % (
+           " * tanh(MID + t) ~ B + C1 t + ... + C%d t^%d, B = C0 = tanh(MID) rounded, on the" % (
                TANH_LUT_DEG, TANH_LUT_DEG),
-           " * numbered (bits(|x|) >> 22) & 31 (two per binade, 2^-12 <= |x| < 16), lo its",
-           " * lower end; max rel error of the rounded coefficients %.3g (%.3f * 2^-24). */" % (
+           " * interval of |x| numbered (bits(|x|) >> 22) & 31 (two per binade, 2^-12 <= |x|",
+           " * < 16); MID a float in it whose tanh is within %.2g ulp of C0 (at most" % worst_c0,
+           " * 2^-10 ulp from 1.5 * 2^-12 on); max rel error of the rounded coefficients",
+           " * %.3g (%.3f * 2^-24). FA_TANH_LUT8_*: 8 intervals of [0, 9.125] numbered" % (
                worst, worst / 2**-24),
+           " * (bits(min(|x| + 0.5, 8^-)) >> 22) & 7 (tools/fit.py, TANH_LUT8_INTERVALS); on",
+           " * the first MID = C0 = 0 and B = t (D = 1); max rel error %.3f * 2^-24. */" % (
+               worst8 / 2**-24),
            "#ifndef FA_TANH_TABLE_H", "#define FA_TANH_TABLE_H"]
-    for name, col in cols:
-        vals = ", ".join(hexf(v) for v in col)
-        out.append(f"static const float FA_TANH_LUT_{name}[32] __attribute__((aligned(64))) = {{{vals}}};")
+    names = ["MID", "C0"] + [f"C{k}" for k in range(1, TANH_LUT_DEG + 1)]
+    names8 = ["MID", "C0", "D"] + names[2:]
+    for prefix, tab, cols, n, align in (("LUT", rows, names, 32, 64), ("LUT8", rows8, names8, 8, 32)):
+        for k, name in enumerate(cols):
+            vals = ", ".join(hexf(v) for v in tab[:, k])
+            out.append(f"static const float FA_TANH_{prefix}_{name}[{n}] "
+                       f"__attribute__((aligned({align}))) = {{{vals}}};")
     out.append("#endif")
     return "\n".join(out)
 

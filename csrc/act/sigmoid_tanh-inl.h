@@ -16,8 +16,9 @@
  *   (x < -87.3), are computed apart without any subnormal arithmetic, which
  *   would cost a slowdown of 2-3x on Zen 3 (see "The far tail" below and
  *   kernels-inl.h).
- *   tanh, float32 on AVX-512 and the scalar path: 32 interval polynomials read
- *   from tables held in registers (FN(tanh_lut) below). Elsewhere, and float64:
+ *   tanh, float32 on AVX-512, AVX2 and the scalar path: interval polynomials whose
+ *   coefficients are looked up in registers (FN(tanh_lut) below; 32 intervals, 8 on
+ *   AVX2). Elsewhere (SSE2), and float64:
  *   |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
  *   err 2.4e-9 on [0, 0.5625]; float64: the Cephes rational x + x^3 P(x^2)/Q(x^2),
  *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
@@ -240,28 +241,53 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
 }
 
 /* Table-driven float32 tanh where lookups are cheap (FA_HAS_LUT32): on the
- * interval of |x| from tools/fit.py (two per binade), y = C0H + (C1 t + (t^2 Q(t)
- * + C0L)) with t = |x| - lo exact, Q of degree 5: the large terms are added
- * last, so the result is within 0.5 ulp + the fit (0.3 * 2^-24) + the rounding
- * of the small part. The layout of Intel SVML's high-accuracy tanh and of
- * NumPy's AVX-512 tanh (intervals from the float's exponent and top mantissa
- * bits, coefficient tables held in registers); coefficients our own. */
-#if FA_HAS_LUT32 && !FA_IS_F64
+ * interval of |x| from tools/fit.py (two per binade), y = B + t (C1 + t (C2 +
+ * ... C7)) with t = |x| - MID exact (MID and |x| within a factor 2) and B = C0.
+ * MID is a float whose tanh lies within a few millionths of an ulp of the float
+ * C0 (S. Gal's "accurate tables"; 0.17 ulp on [2^-12, 1.5 2^-12), where
+ * tanh(x) = x - x^3/3 has no such point), so the result is within 0.5 ulp + the
+ * fit (0.33 * 2^-24 on that first interval, 0.1 * 2^-24 elsewhere) + the rounding
+ * of C1 + ... times t (a fraction of an ulp), one rounding at the end. Tables held
+ * in registers, intervals from the float's exponent and top mantissa bits: the
+ * layout of Intel SVML's high-accuracy tanh and of NumPy's AVX-512 tanh;
+ * coefficients our own. With 8-entry lookups only (FA_HAS_LUT8, AVX2: one vpermps
+ * each, from memory) the interval comes from v = |x| + 0.5 clamped below 8, so
+ * that 8 intervals cover [0, 9.125]; on the first, MID = C0 = 0 and B = t (D = 1),
+ * which keeps the leading term exact (fit 0.26 * 2^-24 at most). */
+#if (FA_HAS_LUT32 || FA_HAS_LUT8) && !FA_IS_F64
 #define FA_TANH_USE_LUT 1
+#if FA_HAS_LUT32
+#define FA_TANH_LOOKUP(col, a) V(lut32)(FA_TANH_LUT_##col, a, 22)
+#else
+#define FA_TANH_LOOKUP(col, a) V(lut8)(FA_TANH_LUT8_##col, a, 22)
+#endif
 FA_INLINE VT FN(tanh_lut)(VT x) {
-    static const float *const q[] = {FA_TANH_LUT_C2, FA_TANH_LUT_C3, FA_TANH_LUT_C4,
-                                     FA_TANH_LUT_C5, FA_TANH_LUT_C6, FA_TANH_LUT_C7};
     VT sign = V(and)(x, S(-0.0));
-    VT x0 = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
-    VT ax = V(max)(x0, S(FA_TANH_LUT_MIN_f32)); /* keeps subnormals out of the arithmetic */
-    VT t = V(sub)(ax, V(clear_low_bits)(ax, 22));
-    VT c = V(lut32)(q[5], ax, 22);
-    for (int i = 4; i >= 0; --i) c = V(fma)(c, t, V(lut32)(q[i], ax, 22));
-    VT u = V(fma)(V(mul)(t, t), c, V(lut32)(FA_TANH_LUT_C0L, ax, 22));
-    VT y = V(add)(V(lut32)(FA_TANH_LUT_C0H, ax, 22), V(fma)(V(lut32)(FA_TANH_LUT_C1, ax, 22), t, u));
-    y = V(select)(V(lt)(x0, S(FA_TANH_LUT_MIN_f32)), x0, y);
+    /* the floor keeps subnormals out of the arithmetic; below it y = x */
+    VT ax = V(abs_clamp)(x, S(FA_TANH_LUT_MIN_f32), S(C(FA_TANH_XMAX)));
+#if FA_HAS_LUT32
+    VT ai = ax;
+#else
+    VT ai = V(min)(V(add)(ax, S(0.5f)), S(0x1.fffffep+2f));
+#endif
+    VT t = V(sub)(ax, FA_TANH_LOOKUP(MID, ai));
+    VT c = FA_TANH_LOOKUP(C7, ai);
+    c = V(fma)(c, t, FA_TANH_LOOKUP(C6, ai));
+    c = V(fma)(c, t, FA_TANH_LOOKUP(C5, ai));
+    c = V(fma)(c, t, FA_TANH_LOOKUP(C4, ai));
+    c = V(fma)(c, t, FA_TANH_LOOKUP(C3, ai));
+    c = V(fma)(c, t, FA_TANH_LOOKUP(C2, ai));
+    c = V(fma)(c, t, FA_TANH_LOOKUP(C1, ai));
+#if FA_HAS_LUT32
+    VT b = FA_TANH_LOOKUP(C0, ai);
+#else
+    VT b = V(fma)(FA_TANH_LOOKUP(D, ai), t, FA_TANH_LOOKUP(C0, ai)); /* t or C0, exactly */
+#endif
+    VT y = V(fma)(c, t, b);
+    y = V(select)(V(abs_gt)(x, S(0x1.fffffep-13f)), y, V(andnot)(S(-0.0), x));
     return FN(nan_through)(x, V(or)(y, sign));
 }
+#undef FA_TANH_LOOKUP
 #else
 #define FA_TANH_USE_LUT 0
 #endif

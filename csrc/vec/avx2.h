@@ -12,7 +12,8 @@
 #define FA_RCP_DIV_STEPS_f64 2
 #define FA_HAS_SCALEF 0
 #define FA_DIV_SLOW 0
-#define FA_HAS_LUT32 0 /* lookups would be gathers: slower than the exp path */
+#define FA_HAS_LUT32 0 /* two permutes and a blend per lookup */
+#define FA_HAS_LUT8 1  /* one permute (vpermps), the table read from memory */
 #define FA_N_f32 8
 #define FA_N_f64 4
 typedef __m256 vf32;
@@ -86,6 +87,11 @@ FA_INLINE vf32 vf32_pow2(vf32 k) {
 }
 FA_INLINE vf64 vf64_pow2(vf64 k) {
     return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(k), 52));
+}
+/* tab[(bits(a) >> shift) & 7] per lane */
+FA_INLINE vf32 vf32_lut8(const float *tab, vf32 a, int shift) {
+    __m256i i = _mm256_srli_epi32(_mm256_castps_si256(a), shift);
+    return _mm256_permutevar8x32_ps(_mm256_loadu_ps(tab), i);
 }
 FA_INLINE vf32 vf32_rcp(vf32 a) { return _mm256_rcp_ps(a); }
 FA_INLINE vf64 vf64_rcp(vf64 a) {

@@ -17,6 +17,7 @@
 #define FA_DIV_SLOW 1
 /* 32-entry float32 table lookups in registers (vpermt2ps) */
 #define FA_HAS_LUT32 1
+#define FA_HAS_LUT8 0
 #define FA_N_f32 16
 #define FA_N_f64 8
 typedef __m512 vf32;
@@ -119,11 +120,6 @@ FA_INLINE vf64 vf64_rcp(vf64 a) { return _mm512_rcp14_pd(a); }
 FA_INLINE vf32 vf32_lut32(const float *tab, vf32 a, int shift) {
     __m512i i = _mm512_srli_epi32(_mm512_castps_si512(a), (unsigned)shift);
     return _mm512_permutex2var_ps(_mm512_load_ps(tab), i, _mm512_load_ps(tab + 16));
-}
-/* a with the low n bits of each lane's pattern cleared */
-FA_INLINE vf32 vf32_clear_low_bits(vf32 a, int n) {
-    return _mm512_castsi512_ps(
-        _mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)(~0u << n))));
 }
 FA_INLINE vf32 vf32_scalef(vf32 p, vf32 n) { return _mm512_scalef_ps(p, n); }
 FA_INLINE vf64 vf64_scalef(vf64 p, vf64 n) { return _mm512_scalef_pd(p, n); }

@@ -22,6 +22,7 @@
 #define FA_HAS_SCALEF 0
 #define FA_DIV_SLOW 0
 #define FA_HAS_LUT32 1 /* a table lookup is one load */
+#define FA_HAS_LUT8 0
 #define FA_N_f32 1
 #define FA_N_f64 1
 typedef float vf32;
@@ -81,7 +82,6 @@ FA_SCALAR_OPS(f32, float, uint32_t, fmaf, 23)
 FA_INLINE float vf32_lut32(const float *tab, float a, int shift) {
     return tab[(f32_bits(a) >> shift) & 31u];
 }
-FA_INLINE float vf32_clear_low_bits(float a, int n) { return f32_from_bits(f32_bits(a) & (~0u << n)); }
 FA_SCALAR_OPS(f64, double, uint64_t, fma, 52)
 /* one lane: there is nothing to exchange */
 FA_INLINE float vf32_xlane(float v, int w) { (void)w; return v; }

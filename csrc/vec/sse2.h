@@ -13,6 +13,7 @@
 #define FA_HAS_SCALEF 0
 #define FA_DIV_SLOW 0
 #define FA_HAS_LUT32 0 /* lookups would be gathers: slower than the exp path */
+#define FA_HAS_LUT8 0
 #define FA_N_f32 4
 #define FA_N_f64 2
 typedef __m128 vf32;
