@@ -8,6 +8,7 @@ where it is used. sigmoid and tanh are also held to their bounds over far
 larger sweeps in test_accuracy.py.
 """
 import functools
+import hashlib
 import math
 
 import numpy as np
@@ -58,9 +59,30 @@ def _params(name, ps, dtype):
     return tuple(dtype.type(p) for p in ps)
 
 
+_REF_CACHE = {}
+
+
 def _ref(fn, x, ps):
     """fn in the wide type; results beyond the largest float of x's dtype (that
-    round to inf there) become inf, the correctly rounded result."""
+    round to inf there) become inf, the correctly rounded result. Remembered per
+    (fn, x, parameters), read-only: the same reference serves every ISA and mode
+    (gelu_tanh's evaluates thousands of points in mpmath, about 6 s a call)."""
+    key = (fn, x.dtype.str, hashlib.sha256(x.tobytes()).digest(), tuple(float(p) for p in ps))
+    if key not in _REF_CACHE:
+        r = _ref_uncached(fn, x, ps)
+        r.setflags(write=False)
+        _REF_CACHE[key] = r
+    return _REF_CACHE[key]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_references():
+    """the cache holds a few hundred MB by the end of this module: not beyond it"""
+    yield
+    _REF_CACHE.clear()
+
+
+def _ref_uncached(fn, x, ps):
     with np.errstate(all="ignore"):
         r = np.asarray(fn(_wide(x), *[_wide(np.asarray(p, x.dtype)) for p in ps]))
         fi = np.finfo(x.dtype)
