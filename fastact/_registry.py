@@ -113,14 +113,14 @@ _TANH_BOUNDS = {
     ("forward", "accurate", "float32"): Bound(
         1.0, None,
         "0.71 ulp measured on AVX-512 and 0.87 on AVX2 over every float32 input, 0.87 on "
-        "the scalar path (no FMA on x86's): polynomials on intervals of |x| around points "
-        "whose tanh is within 2^-10 ulp of a float, coefficients looked up in registers (32 "
-        "intervals; 8 on AVX2); 0.86 on SSE2 (odd polynomial below 0.5625, 1 - 2 e2/(1+e2) "
-        "above)"),
+        "the scalar path and SSE2 (no FMA on either): polynomials on intervals of |x| "
+        "around points whose tanh is within 2^-10 ulp of a float, their coefficients looked "
+        "up (32 intervals; 8 on AVX2)"),
     ("forward", "fast", "float32"): Bound(
         None, 1e-6, "3.6e-7 relative measured on SSE2 (a degree 4/4 rational in x^2, no "
-        "exp); on AVX-512, AVX2 and the scalar path the accurate kernel (0.87 ulp, 8.1e-8 "
-        "relative at most), since no cheaper table beat it by more than 7%"),
+        "exp, faster there than tables read by four loads); on AVX-512, AVX2 and the scalar "
+        "path the accurate kernel (0.87 ulp, 8.1e-8 relative at most), since no cheaper "
+        "table beat it by more than 7%"),
     ("fused", "accurate", "float32"): Bound(
         2.0, None, "1.33 ulp measured (grad_output = 1): 1 - y^2 below 0.5625, 4 e2/(1+e2)^2 "
         "above as one corrected quotient, so the tail keeps full relative accuracy down "

@@ -16,9 +16,9 @@
  *   (x < -87.3), are computed apart without any subnormal arithmetic, which
  *   would cost a slowdown of 2-3x on Zen 3 (see "The far tail" below and
  *   kernels-inl.h).
- *   tanh, float32 on AVX-512, AVX2 and the scalar path: interval polynomials whose
- *   coefficients are looked up in registers (FN(tanh_lut) below; 32 intervals, 8 on
- *   AVX2). Elsewhere (SSE2), and float64:
+ *   tanh, float32: interval polynomials whose coefficients are looked up
+ *   (FN(tanh_lut) below; 32 intervals, 8 on AVX2; by four loads on SSE2).
+ *   float64 (and, for float32, the fused pass's derivative):
  *   |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
  *   err 2.4e-9 on [0, 0.5625]; float64: the Cephes rational x + x^3 P(x^2)/Q(x^2),
  *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
@@ -33,9 +33,9 @@
  * Fast mode.
  *   sigmoid: exp with a degree-5 polynomial rounded to one value, 1/d by the
  *   reciprocal estimate and Newton steps; subnormal results flush to 0.
- *   tanh, float32 where the accurate mode uses tables: the accurate forward (its
- *   tables of degree 5, with the clamps that their error needs, were only 7% faster
- *   on AVX-512 and slower on AVX2). Elsewhere: x P(x^2) / Q(x^2), P and Q of
+ *   tanh, float32 where lookups are not gathers: the accurate forward (its tables
+ *   of degree 5, with the clamps that their error needs, were only 7% faster on
+ *   AVX-512 and slower on AVX2). Elsewhere (SSE2, float64): x P(x^2) / Q(x^2), P and Q of
  *   degree 4 (max rel err 6.0e-8 on [0, 9.125]), exactly 1 from 9.010914 on.
  *   Fused derivative 1 - y^2 (absolute error up to 7.2e-7 near saturation, where
  *   the accurate mode keeps relative accuracy).
@@ -327,9 +327,9 @@ FA_INLINE void FN(tanh_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
 #define FA_GUARD_tanh_fused_acc FA_GUARDED
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x, const VT *p) {
-#if FA_TANH_USE_LUT
+#if FA_TANH_USE_LUT && !FA_LUT32_GATHER
     return FN(tanh_lut)(x); /* a cheaper table (degree 5) gained only 7% */
-#endif
+#else
     VT sign = V(and)(x, S(-0.0));
     VT ax = V(abs_clamp)(x, S(0), S(C(FA_TANH_XMAX)));
     VT axs = V(max)(ax, S(C(FA_TINY)));
@@ -339,6 +339,7 @@ FA_INLINE VT FN(tanh_fwd_fast)(VT x, const VT *p) {
     y = V(select)(V(lt)(ax, S(C(FA_TINY))), ax, y);          /* tanh(x) == x */
     y = V(select)(V(lt)(ax, S(C(FA_TANH_SAT))), y, S(1)); /* the float result is 1 */
     return FN(nan_through)(x, V(or)(y, sign));
+#endif
 }
 
 FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {

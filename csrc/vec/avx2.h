@@ -14,6 +14,7 @@
 #define FA_DIV_SLOW 0
 #define FA_HAS_LUT32 0 /* two permutes and a blend per lookup */
 #define FA_HAS_LUT8 1  /* one permute (vpermps), the table read from memory */
+#define FA_LUT32_GATHER 0
 #define FA_N_f32 8
 #define FA_N_f64 4
 typedef __m256 vf32;

@@ -18,6 +18,7 @@
 /* 32-entry float32 table lookups in registers (vpermt2ps) */
 #define FA_HAS_LUT32 1
 #define FA_HAS_LUT8 0
+#define FA_LUT32_GATHER 0
 #define FA_N_f32 16
 #define FA_N_f64 8
 typedef __m512 vf32;

@@ -23,6 +23,7 @@
 #define FA_DIV_SLOW 0
 #define FA_HAS_LUT32 1 /* a table lookup is one load */
 #define FA_HAS_LUT8 0
+#define FA_LUT32_GATHER 0
 #define FA_N_f32 1
 #define FA_N_f64 1
 typedef float vf32;

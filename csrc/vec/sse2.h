@@ -12,7 +12,8 @@
 #define FA_RCP_DIV_STEPS_f64 2
 #define FA_HAS_SCALEF 0
 #define FA_DIV_SLOW 0
-#define FA_HAS_LUT32 0 /* lookups would be gathers: slower than the exp path */
+#define FA_HAS_LUT32 1 /* four loads per lookup: cheaper than a pair exp, dearer than a rational */
+#define FA_LUT32_GATHER 1
 #define FA_HAS_LUT8 0
 #define FA_N_f32 4
 #define FA_N_f64 2
@@ -26,6 +27,13 @@ FA_X86_COMMON(f64, double, __m128d, _mm, pd)
 FA_BUFFER_TAIL(f32, float, __m128, 4)
 FA_BUFFER_TAIL(f64, double, __m128d, 2)
 
+/* tab[(bits(a) >> shift) & 31] per lane, by four scalar loads (no lane permute in SSE2) */
+FA_INLINE vf32 vf32_lut32(const float *tab, vf32 a, int shift) {
+    __m128i i = _mm_and_si128(_mm_srli_epi32(_mm_castps_si128(a), shift), _mm_set1_epi32(31));
+    int i0 = _mm_cvtsi128_si32(i), i1 = _mm_cvtsi128_si32(_mm_shuffle_epi32(i, 1)),
+        i2 = _mm_cvtsi128_si32(_mm_shuffle_epi32(i, 2)), i3 = _mm_cvtsi128_si32(_mm_shuffle_epi32(i, 3));
+    return _mm_setr_ps(tab[i0], tab[i1], tab[i2], tab[i3]);
+}
 FA_INLINE vf32 vf32_fma(vf32 a, vf32 b, vf32 c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
 FA_INLINE vf32 vf32_fnma(vf32 a, vf32 b, vf32 c) { return _mm_sub_ps(c, _mm_mul_ps(a, b)); }
 FA_INLINE vf64 vf64_fma(vf64 a, vf64 b, vf64 c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
