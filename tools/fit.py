@@ -49,20 +49,6 @@ def fit_exp(deg_total, half_width):
     return c32, np.max(np.abs(approx / f - 1))
 
 
-def fit_tanh_odd(deg_q, x_max):
-    """tanh(x) ~ x + x^3 * Q(x^2) on [0, x_max], relative error."""
-    x = cheb_grid(0, x_max)
-    x = x[x > 1e-4]
-    f = np.tanh(x)
-    s = x * x
-    target = (f - x) / x**3
-    basis = np.vander(s, deg_q + 1, increasing=True)
-    c = lawson(basis, target, x**3 / f)
-    c32 = c.astype(np.float32).astype(np.float64)
-    approx = x + x**3 * (basis @ c32)
-    return c32, np.max(np.abs(approx / f - 1))
-
-
 def fit_tanh_rational(deg_p, deg_q, x_max, iters=60):
     """tanh(x) ~ x * P(x^2) / Q(x^2) with Q(0) = 1, relative error, by Loeb's
     linearisation (P - f Q, weighted by 1 / (f Q_prev)) with Lawson weights."""
@@ -220,9 +206,6 @@ if __name__ == "__main__":
     for deg in (5, 6):
         c, e = fit_exp(deg, hw)
         show(f"exp degree {deg}, P = c2..c{deg}", c, e)
-    for deg in (4,):
-        c, e = fit_tanh_odd(deg, 0.5625)
-        show(f"tanh odd, Q degree {deg} in x^2 on [0, 0.5625]", c, e)
     for dp, dq in ((4, 4),):
         p, q, e = fit_tanh_rational(dp, dq, 9.125)
         show(f"tanh rational P{dp}/Q{dq} in x^2 on [0, 9.125]: P", p, e)

@@ -18,12 +18,10 @@
  *   kernels-inl.h).
  *   tanh, float32: interval polynomials whose coefficients are looked up
  *   (FN(tanh_lut) below; 32 intervals, 8 on AVX2; by four loads on SSE2).
- *   float64 (and, for float32, the fused pass's derivative):
- *   |x| < T: x + x^3 Q(x^2) (float32: degree-4 Q from tools/fit.py, max rel
- *   err 2.4e-9 on [0, 0.5625]; float64: the Cephes rational x + x^3 P(x^2)/Q(x^2),
- *   S. Moshier, Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625]
- *   measured with mpmath); |x| >= T: y = 1 - 2a, a = e2 / (1 + e2) as above, so
- *   y >= 0.5 and the rounding of a is damped. tanh' = 1 - y^2 below T (y < 0.56,
+ *   float64: |x| < T: the Cephes rational x + x^3 P(x^2)/Q(x^2), S. Moshier,
+ *   Cephes Math Library, tanh.c, max rel err 4.9e-18 on [0, 0.625] measured with
+ *   mpmath; |x| >= T: y = 1 - 2a, a = e2 / (1 + e2) as above, so
+ *   y >= 0.5 and the rounding of a is damped. Both dtypes: tanh' = 1 - y^2 below T (y < 0.56,
  *   no cancellation) and 4 e2 / (1 + e2)^2 above it, with 4 e2 computed
  *   directly (the exponent carries the 4) so it reaches the subnormal range exactly.
  *   tanh's inputs are clamped where the result is exactly the float limit (1.0
@@ -74,8 +72,6 @@
 #define FA_TANH_FUSED_XMAX_f64 374.0
 #define FA_TANH_SAT_f32 0x1.205968p+3f /* 9.010914: first float whose tanh rounds to 1 */
 #define FA_TANH_SAT_f64 0x1.30fc1931f09cap+4 /* 19.0615 */
-static const float FA_TANH_Q_f32[] = {-0x1.555548p-2f, 0x1.110c72p-3f, -0x1.b90946p-5f,
-                                      0x1.582fbp-6f, -0x1.95001cp-8f};
 static const double FA_TANH_P_f64[] = {-1.61468768441708447952E3, -9.92877231001918586564E1,
                                        -9.64399179425052238628E-1};
 static const double FA_TANH_Q_f64[] = {4.84406305325125486048E3, 2.23548839060100448583E3,
@@ -202,15 +198,13 @@ FA_INLINE VT FN(sigmoid_bwd)(VT g, VT y, const VT *p) {
 /* ---- tanh ---- */
 
 /* tanh(ax) for 0 <= ax < T (ax >= TINY keeps every product normal). */
+#if FA_IS_F64
 FA_INLINE VT FN(tanh_small)(VT ax) {
     VT s = V(mul)(ax, ax);
-#if FA_IS_F64
     VT q = V(div)(FA_HORNER(s, C(FA_TANH_P)), FA_HORNER(s, C(FA_TANH_Q)));
-#else
-    VT q = FA_HORNER(s, C(FA_TANH_Q));
-#endif
     return V(fma)(V(mul)(ax, s), q, ax);
 }
+#endif
 
 typedef struct { VT y, eh, el, dh, dl, E; MT small; } FN(tanh_parts);
 
@@ -220,11 +214,8 @@ typedef struct { VT y, eh, el, dh, dl, E; MT small; } FN(tanh_parts);
  * fused pass's tail bodies). */
 FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
     FN(tanh_parts) s;
-    VT sign = V(and)(x, S(-0.0));
     VT ax = V(abs_clamp)(x, S(0), xmax);
     s.small = V(lt)(ax, S(C(FA_TANH_T)));
-    VT ys = V(select)(V(lt)(ax, S(C(FA_TINY))), ax,
-                      FN(tanh_small)(V(min)(V(max)(ax, S(C(FA_TINY))), S(C(FA_TANH_T)))));
     /* E = 4 e2 = 4 e^-2|x| as a pair; e2 = E/4 (exact scaling where it matters:
      * once it is not, 1 + e2 rounds to 1 anyway) */
     VT a = V(add)(ax, V(max)(ax, S(C(FA_TANH_T))));
@@ -235,10 +226,14 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
     VT e2h = V(mul)(S(0.25), s.eh), e2l = V(mul)(S(0.25), s.el);
     s.dh = V(add)(S(1), e2h);
     s.dl = V(add)(V(add)(V(sub)(S(1), s.dh), e2h), e2l);
+#if FA_IS_F64 /* float32 takes y from its tables (tanh_lut) */
+    VT ys = V(select)(V(lt)(ax, S(C(FA_TINY))), ax,
+                      FN(tanh_small)(V(min)(V(max)(ax, S(C(FA_TINY))), S(C(FA_TANH_T)))));
     VT a4 = FN(div_pair)(s.eh, s.el, s.dh, s.dl, FN(recip_div)(s.dh)); /* 4e2/(1+e2) = 2(1-y) */
     VT yl = V(fnma)(S(0.5), a4, S(1)); /* exact product, one rounding */
-    VT y = V(or)(V(select)(s.small, ys, yl), sign);
+    VT y = V(or)(V(select)(s.small, ys, yl), V(and)(x, S(-0.0)));
     s.y = FN(nan_through)(x, y);
+#endif
     return s;
 }
 
@@ -256,8 +251,10 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
  * each, from memory) the interval comes from v = |x| + 0.5 clamped below 8, so
  * that 8 intervals cover [0, 9.125]; on the first, MID = C0 = 0 and B = t (D = 1),
  * which keeps the leading term exact (fit 0.26 * 2^-24 at most). */
-#if (FA_HAS_LUT32 || FA_HAS_LUT8) && !FA_IS_F64
-#define FA_TANH_USE_LUT 1
+#if !FA_IS_F64
+#if !FA_HAS_LUT32 && !FA_HAS_LUT8
+#error "float32 tanh needs table lookups: FA_HAS_LUT32 or FA_HAS_LUT8 (csrc/vec/README.md)"
+#endif
 #if FA_HAS_LUT32
 #define FA_TANH_LOOKUP(col, a) V(lut32)(FA_TANH_LUT_##col, a, 22)
 #else
@@ -292,12 +289,10 @@ FA_INLINE VT FN(tanh_lut)(VT x) {
     return FN(nan_through)(x, V(or)(y, sign));
 }
 #undef FA_TANH_LOOKUP
-#else
-#define FA_TANH_USE_LUT 0
 #endif
 
 FA_INLINE VT FN(tanh_fwd_acc)(VT x, const VT *p) {
-#if FA_TANH_USE_LUT
+#if !FA_IS_F64
     return FN(tanh_lut)(x);
 #else
     return FN(tanh_core)(x, S(C(FA_TANH_XMAX)), 0).y;
@@ -310,8 +305,8 @@ FA_INLINE VT FN(tanh_fwd_acc)(VT x, const VT *p) {
 FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_TANH_SPLIT))); }
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
-#if FA_TANH_USE_LUT
-    s.y = FN(tanh_lut)(x); /* the forward's y (the core's own y is then dead code) */
+#if !FA_IS_F64
+    s.y = FN(tanh_lut)(x); /* the forward's y: the core leaves y to the tables */
 #endif
     /* small |x|: 1 - y^2 (no cancellation below T); above: 4 e2 / (1 + e2)^2 */
     VT d = V(select)(s.small, V(fnma)(s.y, s.y, S(1)),
@@ -327,7 +322,7 @@ FA_INLINE void FN(tanh_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
 #define FA_GUARD_tanh_fused_acc FA_GUARDED
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x, const VT *p) {
-#if FA_TANH_USE_LUT && !FA_LUT32_GATHER
+#if !FA_IS_F64 && !FA_LUT32_GATHER
     return FN(tanh_lut)(x); /* a cheaper table (degree 5) gained only 7% */
 #else
     VT sign = V(and)(x, S(-0.0));
@@ -350,4 +345,3 @@ FA_INLINE void FN(tanh_fused_fast)(VT x, VT g, const VT *p, VT *y, VT *gx) {
 FA_INLINE VT FN(tanh_bwd)(VT g, VT y, const VT *p) {
     return V(mul)(g, V(sub)(S(1), V(mul)(y, y)));
 }
-#undef FA_TANH_USE_LUT
