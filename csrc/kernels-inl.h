@@ -179,6 +179,18 @@
         MT tail = FN(f##_is_tail)(x);                                                      \
         return V(select)(tail, FN(f##_tail)(g, x, p), FN(f)(g, V(select)(tail, S(0), x), p)); \
     }
+/* f's three guarded bodies (f, f_tail, f_is_tail) as those of g, where an act
+ * file picks between two guarded forms at compile time */
+#define FA_GUARDED_ALIAS_FWD(f, g)                                                         \
+    FA_INLINE MT FN(f##_is_tail)(VT x) { return FN(g##_is_tail)(x); }                      \
+    FA_INLINE VT FN(f)(VT x, const VT *p) { return FN(g)(x, p); }                          \
+    FA_INLINE VT FN(f##_tail)(VT x, const VT *p) { return FN(g##_tail)(x, p); }
+#define FA_GUARDED_ALIAS_FUSED(f, g)                                                       \
+    FA_INLINE MT FN(f##_is_tail)(VT x) { return FN(g##_is_tail)(x); }                      \
+    FA_INLINE void FN(f)(VT x, VT g_, const VT *p, VT *y, VT *gx) { FN(g)(x, g_, p, y, gx); } \
+    FA_INLINE void FN(f##_tail)(VT x, VT g_, const VT *p, VT *y, VT *gx) {                 \
+        FN(g##_tail)(x, g_, p, y, gx);                                                     \
+    }
 /* OP is FWD, FUSED or BWD; NI and NO its numbers of data inputs and outputs, XI
  * the input that holds x (1 for BWD: g comes first) */
 #define FA_GUARDED_KERNEL(OP, NI, NO, XI, kname, f, NP, PER)                               \

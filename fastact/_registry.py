@@ -77,7 +77,9 @@ _SIGMOID_BOUNDS = {
     ("forward", "accurate", "float32"): Bound(
         1.0, None,
         "0.98 ulp measured over every float32 (AVX-512 and AVX2; 0.91 on the strided sweep, "
-        "all ISAs): for |x| <= 70, E = exp(-x) kept as a pair (degree-6 polynomial), "
+        "all ISAs). On AVX-512 (32-entry lookups and FMA) |x| <= 16 takes v = sigmoid(-|x|) "
+        "from a table of degree-7 polynomials on intervals of width 1/2, y = v or 1 - v. "
+        "Elsewhere, and beyond 16: for |x| <= 70, E = exp(-x) kept as a pair (degree-6 polynomial), "
         "y = 1/(1 + E) by a residual-corrected reciprocal of the pair 1 + E (for x < 0 the "
         "large E keeps its relative accuracy, so no numerator e and no select); below "
         "x = -70 y = e, carried as 2^40 e and scaled down at the end, so that subnormal "
@@ -90,7 +92,10 @@ _SIGMOID_BOUNDS = {
         "numpy, scipy and torch do"),
     ("fused", "accurate", "float32"): Bound(
         2.0, None, "1.00 ulp measured for the derivative over every float32 (AVX2; 0.99 "
-        "AVX-512; 0.96 on the strided sweep, all ISAs; grad_output = 1): sigmoid(x) "
+        "AVX-512; 0.96 on the strided sweep, all ISAs; grad_output = 1). AVX-512, |x| <= "
+        "16: v (1 - v) from v = sigmoid(-|x|) of the forward's table kept unrounded (its "
+        "polynomial's last rounding error) and 1 - v as an exact pair, rounded once. "
+        "Elsewhere: sigmoid(x) "
         "sigmoid(-x) = (1/D)(E/D), both quotients left unrounded as pairs and multiplied "
         "with one rounding (without FMA: (E/D)/D as one corrected quotient), full relative "
         "accuracy in both tails; times grad_output adds one rounding. Beyond |x| = 70 the "

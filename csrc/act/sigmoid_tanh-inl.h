@@ -4,6 +4,9 @@
  * tanh(x) = (1 - e2) / (1 + e2) for x >= 0, e2 = e^-2|x|;  tanh'(x) = 1 - y^2
  *
  * Accurate mode.
+ *   float32 where 32-entry lookups are cheap (FA_UNIFORM_LUT below): sigmoid (with
+ *   FMA: AVX-512), and tanh's fused derivative, take table polynomials for |x| <= 16;
+ *   the forms below serve beyond that, and everywhere else.
  *   sigmoid, |x| <= 70 (float64 80): E = exp(-x) as a pair (math/exp-inl.h),
  *   D = 1 + E as a pair (Fast2Sum), y = 1/D by a corrected reciprocal
  *   (math/div-inl.h): no cancellation, and for x < 0 the large E keeps its
@@ -24,9 +27,6 @@
  *   y >= 0.5 and the rounding of a is damped. Both dtypes: tanh' = 1 - y^2 below T (y < 0.56,
  *   no cancellation) and 4 e2 / (1 + e2)^2 above it, with 4 e2 computed
  *   directly (the exponent carries the 4) so it reaches the subnormal range exactly.
- *   Except in float32 where 32-entry lookups are cheap (AVX-512, SSE2, scalar): there
- *   the fused pass takes tanh' = sech^2 from a second table up to |x| = 16 (about 1.5x
- *   faster on AVX-512 and SSE2, 2.4x on the scalar path, than the pair exp and quotient).
  *   tanh's inputs are clamped where the result is exactly the float limit (1.0
  *   above 9.01 / 19.06) so that no spurious underflow is raised; the fused pass
  *   clamps far later since the derivative keeps decaying. sigmoid needs no
@@ -49,7 +49,7 @@
  */
 #ifndef FA_ACT_SIGMOID_TANH_CONSTANTS
 #define FA_ACT_SIGMOID_TANH_CONSTANTS
-#include "tanh_table.h"
+#include "tables.h"
 #define FA_TANH_LUT_MIN_f32 0x1p-12f  /* below: tanh(x) == x in float32 */
 #define FA_TINY_f32 0x1p-40f          /* below: sigmoid = 0.5 exactly, tanh = x */
 #define FA_TINY_f64 0x1p-100
@@ -87,6 +87,41 @@ static const double FA_TANHF_P_f64[] = {FA_TANHF_P_COEFFS}, FA_TANHF_Q_f64[] = {
 #endif
 
 
+/* ---- the uniform tables (tables.h) ---- */
+
+/* |x| > split, without a floating-point flag for any NaN: NaN lanes count as
+ * tail, and the _tail bodies pass them through */
+FA_INLINE MT FN(beyond_split)(VT x, VT split) { return V(abs_gt)(x, split); }
+
+/* Float32 where 32-entry lookups are cheap (FA_HAS_LUT32: AVX-512 in registers,
+ * SSE2 by four loads, scalar by one): sigmoid, and tanh's fused derivative, take a
+ * polynomial from a table on 32 intervals of width 1/2 over [0, 16], found from
+ * the bits of |x| + 16 (tools/fit.py, UNIFORM_TABLES): f(MID + t) ~ C0 + C1 t +
+ * ... + C7 t^7, t = |x| - MID exact (both within a factor 2, or t's rounding
+ * below 2^-26 where f' is small), MID a Gal point as in tanh_lut. Lanes beyond
+ * 16 and NaN are the guarded bodies' tail (kernels-inl.h). */
+#define FA_UNIFORM_LUT (!FA_IS_F64 && FA_HAS_LUT32)
+#define FA_UNIFORM_LUT_END 16.0f
+#if FA_UNIFORM_LUT
+FA_INLINE MT FN(uniform_lut_is_tail)(VT x) { return FN(beyond_split)(x, S(FA_UNIFORM_LUT_END)); }
+/* lo (when given, with FMA): the last step's rounding error, r t + C0 - result */
+FA_INLINE VT FN(uniform_poly)(const float *mid, const float *const *c, VT ax, VT *lo) {
+    VT ai = V(min)(V(add)(ax, S(FA_UNIFORM_LUT_END)), S(0x1.fffffep+4f)); /* 16: the last */
+    VT t = V(sub)(ax, V(lut32)(mid, ai, 18));
+    VT r = V(lut32)(c[7], ai, 18);
+    for (int k = 6; k >= 1; --k) r = V(fma)(r, t, V(lut32)(c[k], ai, 18));
+    VT c0 = V(lut32)(c[0], ai, 18), y = V(fma)(r, t, c0);
+    if (lo) *lo = V(fma)(r, t, V(sub)(c0, y)); /* c0 - y exact: |r t| < c0 / 2 */
+    return y;
+}
+#define FA_UNIFORM_POLY(T, ax, lo)                                                       \
+    FN(uniform_poly)(FA_##T##_MID,                                                       \
+                     (const float *const[]){FA_##T##_C0, FA_##T##_C1, FA_##T##_C2, FA_##T##_C3, \
+                                            FA_##T##_C4, FA_##T##_C5, FA_##T##_C6, FA_##T##_C7}, \
+                     ax, lo)
+#endif
+
+
 /* ---- sigmoid ---- */
 
 
@@ -104,9 +139,6 @@ FA_INLINE VT FN(sigmoid_tail_E)(VT x) {
     return E;
 }
 
-/* |x| > split, without a floating-point flag for any NaN: NaN lanes count as
- * tail, and the _tail bodies pass them through */
-FA_INLINE MT FN(beyond_split)(VT x, VT split) { return V(abs_gt)(x, split); }
 /* sigmoid in the tail (x < -SPLIT): e, subnormal below x = -87.34 / -708.40
  * (sigmoid(x) < 2^emin from -87.3365 / -708.3964 on: lanes in between round
  * their subnormal directly, which is right, if slower) */
@@ -144,19 +176,18 @@ FA_INLINE VT FN(sigmoid_tail_y_signed)(VT x, VT E) {
     return FN(nan_through)(x, V(select)(V(signmask)(x), FN(sigmoid_tail_y)(x, E), S(1)));
 }
 
-FA_INLINE MT FN(sigmoid_fwd_acc_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
-FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) { return FN(sigmoid_plain)(x, 0).y; }
-FA_INLINE VT FN(sigmoid_fwd_acc_tail)(VT x, const VT *p) {
+FA_INLINE MT FN(sigmoid_fwd_exp_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
+FA_INLINE VT FN(sigmoid_fwd_exp)(VT x, const VT *p) { return FN(sigmoid_plain)(x, 0).y; }
+FA_INLINE VT FN(sigmoid_fwd_exp_tail)(VT x, const VT *p) {
     return FN(sigmoid_tail_y_signed)(x, FN(sigmoid_tail_E)(x));
 }
-#define FA_GUARD_sigmoid_fwd_acc FA_GUARDED
 
 /* sigmoid' = w y with w = E / D = sigmoid(-x) and y = 1 / D, both quotients
  * left unrounded as pairs (wh + wl, rd + ylo), multiplied with one rounding
  * (without FMA: (wh + wl) / D, as one corrected quotient): about half an ulp
  * beyond E's own error, where y (1 - y) would cancel */
-FA_INLINE MT FN(sigmoid_fused_acc_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
-FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+FA_INLINE MT FN(sigmoid_fused_exp_is_tail)(VT x) { return FN(sigmoid_acc_is_tail)(x); }
+FA_INLINE void FN(sigmoid_fused_exp)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(sig_plain) s = FN(sigmoid_plain)(x, 1);
     VT wh, wl;
     FN(div_pair_unrounded)(s.eh, s.el, s.dh, s.dl, s.rd, &wh, &wl);
@@ -167,11 +198,53 @@ FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     *gx = V(mul)(g, FN(div_pair)(wh, wl, s.dh, s.dl, s.rd));
 #endif
 }
-FA_INLINE void FN(sigmoid_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+FA_INLINE void FN(sigmoid_fused_exp_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     VT E = FN(sigmoid_tail_E)(x);
     *y = FN(sigmoid_tail_y_signed)(x, E);
     *gx = FN(nan_through)(x, FN(scale_down_signed)(V(mul)(g, E)));
 }
+
+#if FA_UNIFORM_LUT && FA_HAS_FMA
+/* float32 where 32-entry lookups are cheap and FMA rounds the polynomial's steps
+ * once (without it, SSE2 and the scalar path measured 1.03 ulp forward, 2.02
+ * fused): v = sigmoid(-|x|) from its table for |x| <= 16 (fit 0.035 * 2^-24, Gal
+ * points), y = v for x < 0 and 1 - v above (v <= 1/2, so 1 - v rounds once and
+ * v's error counts half), sigmoid' = v (1 - v) from v unrounded (vh + vl, the
+ * polynomial's last rounding error) and 1 - vh as uh + ul (exact), rounded once:
+ * rounding v first cost up to 1.1 ulp of the derivative where v (1 - v) falls a
+ * binade below v (1.63 ulp in all). Full relative accuracy in both tails from one
+ * table polynomial, no exponential and no quotient. |x| > 16 and
+ * NaN take the exp form's bodies above (guarded: FA_MIXED_BODY). |x| below 2^-40
+ * is taken as that (sigmoid = 1/2 exactly), keeping subnormals out of the
+ * arithmetic. */
+FA_INLINE VT FN(sigmoid_lut)(VT x, VT *d) {
+    VT vl, ax = V(abs_clamp)(x, S(C(FA_TINY)), S(FA_UNIFORM_LUT_END));
+    VT v = FA_UNIFORM_POLY(SIGMOID_LUT, ax, d ? &vl : NULL);
+    VT u = V(sub)(S(1), v);
+    if (d) {
+        VT ul = V(sub)(V(sub)(S(1), u), v); /* 1 - v = u + ul exactly */
+        /* v (1 - v) = v u + v ul + vl (1 - 2v), the last two terms tiny */
+        *d = V(fma)(v, u, V(fma)(vl, V(fnma)(S(2), v, S(1)), V(mul)(v, ul)));
+    }
+    return V(select)(V(signmask)(x), v, u);
+}
+FA_INLINE MT FN(sigmoid_fwd_acc_is_tail)(VT x) { return FN(uniform_lut_is_tail)(x); }
+FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) {
+    return FN(sigmoid_lut)(x, NULL);
+}
+FA_MIXED_BODY_FWD(sigmoid_fwd_acc_tail, sigmoid_fwd_exp)
+FA_INLINE MT FN(sigmoid_fused_acc_is_tail)(VT x) { return FN(uniform_lut_is_tail)(x); }
+FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
+    VT d;
+    *y = FN(sigmoid_lut)(x, &d);
+    *gx = V(mul)(g, d);
+}
+FA_MIXED_BODY_FUSED(sigmoid_fused_acc_tail, sigmoid_fused_exp)
+#else
+FA_GUARDED_ALIAS_FWD(sigmoid_fwd_acc, sigmoid_fwd_exp)
+FA_GUARDED_ALIAS_FUSED(sigmoid_fused_acc, sigmoid_fused_exp)
+#endif
+#define FA_GUARD_sigmoid_fwd_acc FA_GUARDED
 #define FA_GUARD_sigmoid_fused_acc FA_GUARDED
 
 FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
@@ -308,7 +381,7 @@ FA_INLINE VT FN(tanh_fwd_acc)(VT x, const VT *p) {
  * tanh(x) = +-1 and tanh'(x) rounds as 4 e2, from E. Lower than FA_EXP_SPLIT /
  * 2: the plain pass slows down from |x| = 30 on (Zen 3). */
 FA_INLINE MT FN(tanh_fused_exp_is_tail)(VT x) { return FN(beyond_split)(x, S(C(FA_TANH_SPLIT))); }
-FA_INLINE void FN(tanh_fused_exp)(VT x, VT g, VT *y, VT *gx) {
+FA_INLINE void FN(tanh_fused_exp)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     FN(tanh_parts) s = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 1);
 #if !FA_IS_F64
     s.y = FN(tanh_lut)(x); /* the forward's y: the core leaves y to the tables */
@@ -318,55 +391,27 @@ FA_INLINE void FN(tanh_fused_exp)(VT x, VT g, VT *y, VT *gx) {
     *y = s.y;
     *gx = V(mul)(g, FN(nan_through)(x, d));
 }
-FA_INLINE void FN(tanh_fused_exp_tail)(VT x, VT g, VT *y, VT *gx) {
+FA_INLINE void FN(tanh_fused_exp_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     VT E = FN(tanh_core)(x, S(C(FA_TANH_FUSED_XMAX)), 2).E;
     *y = FN(nan_through)(x, V(or)(S(1), V(and)(x, S(-0.0))));
     *gx = FN(nan_through)(x, FN(scale_down_signed)(V(mul)(g, E)));
 }
 
-#if !FA_IS_F64 && FA_HAS_LUT32
+#if FA_UNIFORM_LUT
 /* float32 where 32-entry lookups are cheap: tanh' = sech^2 from a table of its
- * own (tanh_table.h, FA_SECH2_LUT_*), on 32 intervals of width 1/2 over [0, 16)
- * found from |x| + 16 (bits 18..22), y from the forward's tables: two table
- * polynomials and no exponential, the quotient pair or the cancellation of
- * 1 - y^2. Fit error 0.12 * 2^-24; C0 is a Gal point as in tanh_lut. |x| > 16
- * and NaN (tail) take the exponential's pass above, whose own tail starts at
- * FA_TANH_SPLIT. */
-#define FA_SECH2_END_f32 16.0f
-FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(beyond_split)(x, S(FA_SECH2_END_f32)); }
+ * own for |x| <= 16 (fit 0.12 * 2^-24, Gal points), y from the forward's tables:
+ * two table polynomials and no exponential, no quotient pair, no cancellation of
+ * 1 - y^2. |x| > 16 and NaN take the exp pass above (guarded: FA_MIXED_BODY),
+ * whose own tail starts at FA_TANH_SPLIT. */
+FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(uniform_lut_is_tail)(x); }
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    VT ax = V(abs_clamp)(x, S(0), S(FA_SECH2_END_f32));
-    VT ai = V(min)(V(add)(ax, S(FA_SECH2_END_f32)), S(0x1.fffffep+4f)); /* 16 stays in the last */
-#define FA_SECH2_LOOKUP(col) V(lut32)(FA_SECH2_LUT_##col, ai, 18)
-    VT t = V(sub)(ax, FA_SECH2_LOOKUP(MID));
-    VT c = FA_SECH2_LOOKUP(C7);
-    c = V(fma)(c, t, FA_SECH2_LOOKUP(C6));
-    c = V(fma)(c, t, FA_SECH2_LOOKUP(C5));
-    c = V(fma)(c, t, FA_SECH2_LOOKUP(C4));
-    c = V(fma)(c, t, FA_SECH2_LOOKUP(C3));
-    c = V(fma)(c, t, FA_SECH2_LOOKUP(C2));
-    c = V(fma)(c, t, FA_SECH2_LOOKUP(C1));
-    VT d = V(fma)(c, t, FA_SECH2_LOOKUP(C0));
-#undef FA_SECH2_LOOKUP
+    VT d = FA_UNIFORM_POLY(SECH2_LUT, V(abs_clamp)(x, S(0), S(FA_UNIFORM_LUT_END)), NULL);
     *y = FN(tanh_lut)(x);
     *gx = V(mul)(g, d);
 }
-FA_INLINE void FN(tanh_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    VT yt, gt;
-    MT far = FN(tanh_fused_exp_is_tail)(x);
-    FN(tanh_fused_exp)(V(select)(far, S(0), x), g, y, gx);
-    FN(tanh_fused_exp_tail)(x, g, &yt, &gt);
-    *y = V(select)(far, yt, *y);
-    *gx = V(select)(far, gt, *gx);
-}
+FA_MIXED_BODY_FUSED(tanh_fused_acc_tail, tanh_fused_exp)
 #else
-FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(tanh_fused_exp_is_tail)(x); }
-FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(tanh_fused_exp)(x, g, y, gx);
-}
-FA_INLINE void FN(tanh_fused_acc_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    FN(tanh_fused_exp_tail)(x, g, y, gx);
-}
+FA_GUARDED_ALIAS_FUSED(tanh_fused_acc, tanh_fused_exp)
 #endif
 #define FA_GUARD_tanh_fused_acc FA_GUARDED
 
