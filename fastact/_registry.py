@@ -531,7 +531,7 @@ ACTIVATIONS = {
             torch_name="sigmoid",
             numpy_expr="1 / (1 + np.exp(-x))",
             bounds=_SIGMOID_BOUNDS,
-            probes=(0.0, 17.33, 18.0, 36.7, -87.33, -88.72, -103.28, -104.0, -745.13),
+            probes=(0.0, 0.5, 8.0, 16.0, 17.33, 18.0, 36.7, -87.33, -88.72, -103.28, -104.0, -745.13),
         ),
         Activation(
             name="tanh",
@@ -543,7 +543,7 @@ ACTIVATIONS = {
             torch_name="tanh",
             numpy_expr="np.tanh(x)",
             bounds=_TANH_BOUNDS,
-            probes=(0.0, 2.0**-12, 0.5625, 0.625, 9.01, 9.125, 16.0, 19.06, 52.0),
+            probes=(0.0, 2.0**-12, 0.5625, 0.625, 8.0, 9.01, 9.125, 16.0, 19.06, 52.0),
         ),
         Activation(
             name="relu",
