@@ -104,14 +104,16 @@ FA_INLINE MT FN(beyond_split)(VT x, VT split) { return V(abs_gt)(x, split); }
 #define FA_UNIFORM_LUT_END 16.0f
 #if FA_UNIFORM_LUT
 FA_INLINE MT FN(uniform_lut_is_tail)(VT x) { return FN(beyond_split)(x, S(FA_UNIFORM_LUT_END)); }
-/* lo (when given, with FMA): the last step's rounding error, r t + C0 - result */
+/* lo (when given, with FMA): the last step's rounding error, r t + C0 - result;
+ * c0 - y is exact (Sterbenz) where |r t| <= c0 / 2, as on the sigmoid table (0.37
+ * at most), not on sech^2's (0.84), which asks for no lo */
 FA_INLINE VT FN(uniform_poly)(const float *mid, const float *const *c, VT ax, VT *lo) {
     VT ai = V(min)(V(add)(ax, S(FA_UNIFORM_LUT_END)), S(0x1.fffffep+4f)); /* 16: the last */
     VT t = V(sub)(ax, V(lut32)(mid, ai, 18));
     VT r = V(lut32)(c[7], ai, 18);
     for (int k = 6; k >= 1; --k) r = V(fma)(r, t, V(lut32)(c[k], ai, 18));
     VT c0 = V(lut32)(c[0], ai, 18), y = V(fma)(r, t, c0);
-    if (lo) *lo = V(fma)(r, t, V(sub)(c0, y)); /* c0 - y exact: |r t| < c0 / 2 */
+    if (lo) *lo = V(fma)(r, t, V(sub)(c0, y));
     return y;
 }
 #define FA_UNIFORM_POLY(T, ax, lo)                                                       \
@@ -405,7 +407,8 @@ FA_INLINE void FN(tanh_fused_exp_tail)(VT x, VT g, const VT *p, VT *y, VT *gx) {
  * whose own tail starts at FA_TANH_SPLIT. */
 FA_INLINE MT FN(tanh_fused_acc_is_tail)(VT x) { return FN(uniform_lut_is_tail)(x); }
 FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
-    VT d = FA_UNIFORM_POLY(SECH2_LUT, V(abs_clamp)(x, S(0), S(FA_UNIFORM_LUT_END)), NULL);
+    /* the floor keeps subnormal |x| out of the arithmetic (same bits: t rounds to -MID) */
+    VT d = FA_UNIFORM_POLY(SECH2_LUT, V(abs_clamp)(x, S(C(FA_TINY)), S(FA_UNIFORM_LUT_END)), NULL);
     *y = FN(tanh_lut)(x);
     *gx = V(mul)(g, d);
 }
