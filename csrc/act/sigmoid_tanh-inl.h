@@ -296,7 +296,8 @@ FA_INLINE FN(tanh_parts) FN(tanh_core)(VT x, VT xmax, int fused) {
     s.small = V(lt)(ax, S(C(FA_TANH_T)));
     /* E = 4 e2 = 4 e^-2|x| as a pair; e2 = E/4 (exact scaling where it matters:
      * once it is not, 1 + e2 rounds to 1 anyway) */
-    VT a = V(add)(ax, V(max)(ax, S(C(FA_TANH_T))));
+    /* the floor keeps subnormal |x| out of this sum (same bits: it rounds to T there) */
+    VT a = V(add)(V(max)(ax, S(C(FA_TINY))), V(max)(ax, S(C(FA_TANH_T))));
     if (fused)
         FN(exp_neg_pair_split)(a, 2, C(FA_TANH_NMIN), &s.eh, &s.el, fused == 2 ? &s.E : NULL);
     else
