@@ -157,12 +157,12 @@ FA_INLINE VT FN(sigmoid_tail_y)(VT x, VT E) {
  * correction (math/div-inl.h, FN(recip_pair)). No numerator and no sign select:
  * for x < 0 the quotient by the large D keeps E's relative accuracy, as e/(1+e)
  * did. |x| < TINY is taken as 0 (exactly 0.5; keeps t^2 off the subnormals). */
-typedef struct { VT y, ylo, eh, el, dh, dl, rd; } FN(sig_plain);
+typedef struct { VT y, ylo, eh, el, dh, dl, rd, xs; } FN(sig_plain);
 
 FA_INLINE FN(sig_plain) FN(sigmoid_plain)(VT x, int want_lo) {
     FN(sig_plain) s;
-    VT xs = V(select)(V(abs_gt)(x, S(C(FA_TINY))), x, S(0));
-    FN(exp_neg_pair)(xs, 0, 0, &s.eh, &s.el);
+    s.xs = V(select)(V(abs_gt)(x, S(C(FA_TINY))), x, S(0)); /* x, |x| < TINY as 0 */
+    FN(exp_neg_pair)(s.xs, 0, 0, &s.eh, &s.el);
     VT big = V(max)(s.eh, S(1)), small = V(min)(s.eh, S(1));
     s.dh = V(add)(big, small);
     s.dl = V(add)(V(add)(V(sub)(big, s.dh), small), s.el);
