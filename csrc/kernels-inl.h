@@ -193,12 +193,30 @@
     }
 /* OP is FWD, FUSED or BWD; NI and NO its numbers of data inputs and outputs, XI
  * the input that holds x (1 for BWD: g comes first) */
-#define FA_GUARDED_KERNEL(OP, NI, NO, XI, kname, f, NP, PER)                               \
+#define FA_GUARDED_REST(OP, NI, NO, XI, kname, f, NP, PER)                                 \
     FA_MIXED_BODY_##OP(kname##_mixed, f)                                                   \
     FA_LOOP_##OP(kname##_plain, f, NP, PER)                                                \
-    FA_LOOP_##OP(kname##_tail, f##_tail, NP, PER)                                          \
     FA_LOOP_##OP(kname##_safe, kname##_mixed, NP, PER)                                     \
     FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO, XI)
+/* A guarded body whose tail is itself a guarded form g (its per-lane f##_tail being
+ * g's mixed body) declares
+ *   #define FA_TAIL_GUARD_<f> FA_TAILED(g)
+ * and its all-tail blocks then run g's own guarded driver, so a block wholly in
+ * g's plain range or wholly in g's tail computes one body, not both. */
+#define FA_TAILED(g) ~, 1, g
+#define FA_THIRD_(a, b, c, ...) c
+#define FA_THIRD(...) FA_THIRD_(__VA_ARGS__)
+#define FA_IS_TAIL_GUARDED(f) FA_SECOND(FA_CAT(FA_TAIL_GUARD_, f), 0, ~)
+#define FA_TAIL_KERNEL_0(OP, NI, NO, XI, kname, f, NP, PER)                                \
+    FA_LOOP_##OP(kname##_tail, f##_tail, NP, PER)
+#define FA_TAIL_KERNEL_1(OP, NI, NO, XI, kname, f, NP, PER)                                \
+    FA_ONE_GUARD(OP, NI, NO, XI, kname##_tail, FA_THIRD(FA_CAT(FA_TAIL_GUARD_, f), ~, ~), NP, PER)
+#define FA_ONE_GUARD(OP, NI, NO, XI, kname, g, NP, PER)                                    \
+    FA_TAIL_KERNEL_0(OP, NI, NO, XI, kname, g, NP, PER)                                    \
+    FA_GUARDED_REST(OP, NI, NO, XI, kname, g, NP, PER)
+#define FA_GUARDED_KERNEL(OP, NI, NO, XI, kname, f, NP, PER)                               \
+    FA_CAT(FA_TAIL_KERNEL_, FA_IS_TAIL_GUARDED(f))(OP, NI, NO, XI, kname, f, NP, PER)      \
+    FA_GUARDED_REST(OP, NI, NO, XI, kname, f, NP, PER)
 
 /* Specialised kernels. Where one value of a broadcast parameter makes a body
  * much cheaper (softplus's beta = 1, torch's default), its act file gives the

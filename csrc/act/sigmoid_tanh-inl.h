@@ -235,6 +235,7 @@ FA_INLINE VT FN(sigmoid_fwd_acc)(VT x, const VT *p) {
     return FN(sigmoid_lut)(x, NULL);
 }
 FA_MIXED_BODY_FWD(sigmoid_fwd_acc_tail, sigmoid_fwd_exp)
+#define FA_TAIL_GUARD_sigmoid_fwd_acc FA_TAILED(sigmoid_fwd_exp)
 FA_INLINE MT FN(sigmoid_fused_acc_is_tail)(VT x) { return FN(uniform_lut_is_tail)(x); }
 FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     VT d;
@@ -242,6 +243,7 @@ FA_INLINE void FN(sigmoid_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     *gx = V(mul)(g, d);
 }
 FA_MIXED_BODY_FUSED(sigmoid_fused_acc_tail, sigmoid_fused_exp)
+#define FA_TAIL_GUARD_sigmoid_fused_acc FA_TAILED(sigmoid_fused_exp)
 #else
 FA_GUARDED_ALIAS_FWD(sigmoid_fwd_acc, sigmoid_fwd_exp)
 FA_GUARDED_ALIAS_FUSED(sigmoid_fused_acc, sigmoid_fused_exp)
@@ -414,6 +416,7 @@ FA_INLINE void FN(tanh_fused_acc)(VT x, VT g, const VT *p, VT *y, VT *gx) {
     *gx = V(mul)(g, d);
 }
 FA_MIXED_BODY_FUSED(tanh_fused_acc_tail, tanh_fused_exp)
+#define FA_TAIL_GUARD_tanh_fused_acc FA_TAILED(tanh_fused_exp)
 #else
 FA_GUARDED_ALIAS_FUSED(tanh_fused_acc, tanh_fused_exp)
 #endif
