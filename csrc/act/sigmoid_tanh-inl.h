@@ -33,11 +33,15 @@
  *   clamp up to |x| = 70 / 80 (E = e^-x stays normal, its pair too).
  * Fast mode.
  *   sigmoid: exp with a degree-5 polynomial rounded to one value, 1/d by the
- *   reciprocal estimate and Newton steps; subnormal results flush to 0.
- *   tanh, float32 where lookups are not gathers: the accurate forward (its tables
- *   of degree 5, with the clamps that their error needs, were only 7% faster on
- *   AVX-512 and slower on AVX2). Elsewhere (SSE2, float64): x P(x^2) / Q(x^2), P and Q of
- *   degree 4 (max rel err 6.0e-8 on [0, 9.125]), exactly 1 from 9.010914 on.
+ *   reciprocal estimate and one Newton step in float32 (FN(recip_fast)); subnormal
+ *   results flush to 0.
+ *   tanh, float32 where 32-entry lookups are cheap (AVX-512, scalar): the accurate
+ *   forward (its tables of degree 5, with the clamps that their error needs, were
+ *   only 7% faster on AVX-512). Elsewhere (AVX2, SSE2, float64): x P(x^2) / Q(x^2),
+ *   P and Q of degree 4 (max rel err 6.0e-8 on [0, 9.125]), exactly 1 from 9.010914
+ *   on; on AVX2 (Zen 3, kernel_cycles, five runs) 0.68-0.76 ns/element against the
+ *   8-interval table's 0.87-0.97, whose nine lookups share a pipe with the FMAs there. 1/Q keeps FN(recip)'s full
+ *   Newton steps: with one, the fused pass's 1 - y^2 came within 20% of its bound.
  *   Fused derivative 1 - y^2 (absolute error up to 7.2e-7 near saturation, where
  *   the accurate mode keeps relative accuracy).
  * Special values: NaN in gives that NaN out, quieted (NaN lanes are found on the
@@ -254,7 +258,7 @@ FA_GUARDED_ALIAS_FUSED(sigmoid_fused_acc, sigmoid_fused_exp)
 FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     MT neg = V(signmask)(x);
     VT e = FN(exp_neg_fast)(V(abs_clamp)(x, S(C(FA_TINY)), S(C(FA_EXPF_XMAX))));
-    VT r = FN(recip)(V(add)(S(1), e));
+    VT r = FN(recip_fast)(V(add)(S(1), e));
     VT er = V(mul)(e, r);
     *w = V(select)(neg, r, er);
     return FN(nan_through)(x, V(select)(neg, er, r));
@@ -423,7 +427,7 @@ FA_GUARDED_ALIAS_FUSED(tanh_fused_acc, tanh_fused_exp)
 #define FA_GUARD_tanh_fused_acc FA_GUARDED
 
 FA_INLINE VT FN(tanh_fwd_fast)(VT x, const VT *p) {
-#if !FA_IS_F64 && !FA_LUT32_GATHER
+#if !FA_IS_F64 && FA_HAS_LUT32 && !FA_LUT32_GATHER
     return FN(tanh_lut)(x); /* a cheaper table (degree 5) gained only 7% */
 #else
     VT sign = V(and)(x, S(-0.0));

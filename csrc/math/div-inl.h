@@ -79,6 +79,13 @@ FA_INLINE VT FN(newton)(VT d, VT r, int steps) {
 /* 1/d to about 1 ulp: the estimate and enough Newton steps. */
 FA_INLINE VT FN(recip)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_STEPS)); }
 
+/* 1/d for the fast modes: float32 takes one Newton step from any estimate of at
+ * least 11 bits (relative error below 2^-21, their bounds are 1e-6), float64
+ * all of FA_RCP_STEPS (bounds 1e-12) */
+#define FA_RCP_FAST_STEPS_f32 (FA_RCP_STEPS_f32 < 1 ? FA_RCP_STEPS_f32 : 1)
+#define FA_RCP_FAST_STEPS_f64 FA_RCP_STEPS_f64
+FA_INLINE VT FN(recip_fast)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_FAST_STEPS)); }
+
 /* 1/d rounded once by the divider, or, where the divider is slow (FA_DIV_SLOW:
  * AVX-512), FN(recip): within about 1 ulp instead of half. For a reciprocal that
  * a residual correction follows (the correction does not care which). On the
