@@ -57,6 +57,8 @@
 #define FA_TANH_LUT_MIN_f32 0x1p-12f  /* below: tanh(x) == x in float32 */
 #define FA_TINY_f32 0x1p-40f          /* below: sigmoid = 0.5 exactly, tanh = x */
 #define FA_TINY_f64 0x1p-100
+#define FA_EPS_HALF_f32 0x1p-25f      /* below: 1 + e rounds to 1, and 1/(1 + e) too */
+#define FA_EPS_HALF_f64 0x1p-54
 #define FA_SIG_XMAX_f32 104.0f        /* e^-104 < 2^-150: sigmoid(-x) and sigmoid' are 0 */
 #define FA_SIG_XMAX_f64 746.0
 /* the accurate passes' tail (sigmoid_plain): beyond, sigmoid rounds as e^-|x| (x < 0)
@@ -260,6 +262,9 @@ FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     VT e = FN(exp_neg_fast)(V(abs_clamp)(x, S(C(FA_TINY)), S(C(FA_EXPF_XMAX))));
     VT r = FN(recip_fast)(V(add)(S(1), e));
     VT er = V(mul)(e, r);
+    /* 1/(1 + e) rounds to 1 for e < 2^-25 (float32; 2^-54 float64), where one
+     * Newton step from the estimate leaves 1 - 2^-24: sigmoid(+inf) must be 1 */
+    r = V(select)(V(lt)(e, S(C(FA_EPS_HALF))), S(1), r);
     *w = V(select)(neg, r, er);
     return FN(nan_through)(x, V(select)(neg, er, r));
 }
