@@ -102,7 +102,13 @@ FA_INLINE VT FN(recip_near)(VT d) {
 
 /* 1/d good enough for div_pair, whose correction squares its error: 2^-14
  * (vrcp14) is enough for float32, a 12-bit estimate needs one Newton step. */
-FA_INLINE VT FN(recip_div)(VT d) { return FN(newton)(d, V(rcp)(d), C(FA_RCP_DIV_STEPS)); }
+FA_INLINE VT FN(recip_div)(VT d) {
+#if FA_IS_F64 && !FA_DIV_SLOW
+    return V(div)(S(1), d);
+#else
+    return FN(newton)(d, V(rcp)(d), C(FA_RCP_DIV_STEPS));
+#endif
+}
 
 /* (eh + el) / (dh + dl)^2 as one corrected quotient, dh in [1, 2]: the square
  * is carried as a pair (its exact rounding error plus the cross term 2 dh dl),
