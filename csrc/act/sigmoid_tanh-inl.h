@@ -63,7 +63,8 @@
 #define FA_SIG_XMAX_f64 746.0
 /* the accurate passes' tail (sigmoid_plain): beyond, sigmoid rounds as e^-|x| (x < 0)
  * or 1, sigmoid' as e^-|x|. float64 stops at 80, where 1 + e^80 = 5.5e34 is still in
- * float32's range: SSE2 and AVX2 take float64 reciprocal estimates in float32 */
+ * float32's range (where SSE2 and AVX2 took float64 reciprocal estimates in float32;
+ * they now divide, math/div-inl.h) */
 #define FA_SIG_SPLIT_f32 70.0f
 #define FA_SIG_SPLIT_f64 80.0
 #define FA_EXPF_XMAX_f32 87.9f        /* fast exp: n >= -127, 2^-127 builds as 0 */
