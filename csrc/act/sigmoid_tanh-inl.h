@@ -39,11 +39,13 @@
  *   forward (its tables of degree 5, with the clamps that their error needs, were
  *   only 7% faster on AVX-512). Elsewhere (AVX2, SSE2, float64): x P(x^2) / Q(x^2),
  *   P and Q of degree 4 (max rel err 6.0e-8 on [0, 9.125]), exactly 1 from 9.010914
- *   on; on AVX2 (Zen 3, kernel_cycles, five runs) 0.68-0.76 ns/element against the
- *   8-interval table's 0.87-0.97, whose nine lookups share a pipe with the FMAs there. 1/Q keeps FN(recip)'s full
- *   Newton steps: with one, the fused pass's 1 - y^2 came within 20% of its bound.
- *   Fused derivative 1 - y^2 (absolute error up to 7.2e-7 near saturation, where
- *   the accurate mode keeps relative accuracy).
+ *   on; on AVX2 (Zen 3, kernel_cycles, five runs) 0.68-0.76 ns/element against
+ *   the 8-interval table's 0.87-0.97, whose nine lookups share a pipe with the
+ *   FMAs there. 1/Q keeps FN(recip)'s full Newton steps: with one, the fused
+ *   pass's 1 - y^2 came within 20% of its bound.
+ *   Fused derivative 1 - y^2 (absolute error up to 9.0e-7 near saturation over
+ *   every float32, SSE2; 7.3e-7 AVX2; where the accurate mode keeps relative
+ *   accuracy).
  * Special values: NaN in gives that NaN out, quieted (NaN lanes are found on the
  * bit pattern and clamped by integer ops, so even signalling NaNs raise no flag);
  * +-inf give the exact limits; tanh keeps the sign of -0.0.
