@@ -266,8 +266,11 @@ FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     VT r = FN(recip_fast)(V(add)(S(1), e));
     VT er = V(mul)(e, r);
     /* 1/(1 + e) rounds to 1 for e < 2^-25 (float32; 2^-54 float64), where one
-     * Newton step from the estimate leaves 1 - 2^-24: sigmoid(+inf) must be 1 */
-    r = V(select)(V(lt)(e, S(C(FA_EPS_HALF))), S(1), r);
+     * Newton step from a 12-bit estimate leaves 1 - 2^-24: sigmoid(+inf) must be
+     * 1. Only where recip_fast stops short of FN(recip) (float32 on SSE2, AVX2):
+     * elsewhere it gives 1 there already, and the test stays off the hot path. */
+    if (C(FA_RCP_FAST_STEPS) < C(FA_RCP_STEPS))
+        r = V(select)(V(lt)(e, S(C(FA_EPS_HALF))), S(1), r);
     *w = V(select)(neg, r, er);
     return FN(nan_through)(x, V(select)(neg, er, r));
 }
