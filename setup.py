@@ -25,7 +25,11 @@ ISA_TABLE = {
                ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]),
 }
 # IEEE semantics kept: no -ffast-math; no contraction, so every rounding is the one written.
-COMMON_FLAGS = ["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno"]
+# -g0 overrides the -g of Python's own CFLAGS (sysconfig), which setuptools puts first: the
+# debug information of the fully inlined kernels made each target's compile 2.5x slower
+# (AVX2 target on a Zen 3: 82 s with -g, 31 s without) and its object 28x larger (40 MB).
+# FASTACT_EXTRA_CFLAGS comes after, so an instrumented build can ask for -g again.
+COMMON_FLAGS = ["-O3", "-g0", "-std=c11", "-ffp-contract=off", "-fno-math-errno"]
 
 MACHINE = platform.machine().lower()
 TARGETS = {name: flags for name, (arches, flags) in ISA_TABLE.items()

@@ -151,7 +151,8 @@ esac
 # that WHEEL_CHECK_PYTEST_K deselects, a pytest -k expression, if set), run from the
 # sdist's files WITHOUT the fastact package (the tests also read tools/, examples/ and
 # README.md), in a directory outside the source tree, so the only fastact to import is
-# the installed one; a plugin records which fastact the test process imported.
+# the installed one; a plugin records which fastact the test processes imported (with
+# pytest-xdist, of the test extra, on every core as the README's test command runs them).
 run_suite() {
     local venv=$1 label=$2 run="$WORK/run-$2"
     mkdir -p "$run/plugin"
@@ -175,7 +176,7 @@ EOF
     local status=0
     (cd "$run" && FASTACT_REQUIRE_COMPILED=1 PYTHONSAFEPATH=1 PYTHONPATH="$run/plugin" \
         WHEEL_CHECK_IMPORTED="$run/imported.txt" \
-        "$venv/bin/python" -m pytest -ra -p no:cacheprovider -p wheel_check_where \
+        "$venv/bin/python" -m pytest -ra -p no:cacheprovider -p wheel_check_where -n auto --dist loadfile \
         ${WHEEL_CHECK_PYTEST_K:+-k "$WHEEL_CHECK_PYTEST_K"} tests \
         2>&1 | tee "$LOGS/pytest-$label.log") || status=$?
     [ "$status" = 0 ] || fail "test suite ($label) failed (exit $status)"
