@@ -94,6 +94,15 @@ typedef struct {
 } fa_loop_data;
 
 void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data);
+/* loops.c: contiguous forward outputs of at least this many bytes are written
+ * with non-temporal stores (x86-64; see loops.c). 32 MiB: past the last-level
+ * cache of most CPUs a single thread runs on. */
+#ifndef FA_STREAM_MIN_BYTES
+#define FA_STREAM_MIN_BYTES ((ptrdiff_t)32 << 20)
+#endif
+/* Sets the threshold where bytes >= 0 (tests, benchmarks) and returns the one in
+ * force before; -1 where this build never streams. */
+ptrdiff_t fa_stream_min_bytes(ptrdiff_t bytes);
 /* loops.c: a double rounded to the nearest float16 (its bit pattern; inf where
  * it rounds beyond the largest), as NumPy casts a parameter for float16 data.
  * *overflow is set to 1 where a finite d rounds to inf, else 0; no flag is raised. */

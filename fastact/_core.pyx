@@ -49,6 +49,7 @@ cdef extern from "fastact.h":
     int fa_op_nout(fa_op op)
     void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data) nogil
     unsigned short fa_double_to_half(double d, int *overflow)
+    ptrdiff_t fa_stream_min_bytes(ptrdiff_t nbytes)
     ctypedef enum fa_rows_fn:
         FA_ROWS_SOFTMAX
         FA_ROWS_LOG_SOFTMAX
@@ -109,6 +110,17 @@ def set_isa(name):
     Not thread-safe against calls running at the same time."""
     if fa_isa_set(_isa_index(name)) != 0:
         raise ValueError(f"ISA {name!r} is not supported on this CPU or not compiled in")
+
+
+def stream_min_bytes(nbytes=None):
+    """The output size in bytes from which contiguous runs are written with
+    non-temporal stores (csrc/loops.c), None where this build never streams;
+    given nbytes (an int >= 0), sets it first (tests, benchmarks) and returns
+    the previous value. Not thread-safe against calls running at the same time."""
+    if nbytes is not None and (type(nbytes) is not int or nbytes < 0):
+        raise ValueError(f"nbytes must be an int >= 0, got {nbytes!r}")
+    cdef ptrdiff_t old = fa_stream_min_bytes(-1 if nbytes is None else nbytes)
+    return None if old < 0 else old
 
 
 cdef char NPY_TYPES[3]

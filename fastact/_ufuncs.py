@@ -57,4 +57,5 @@ def build_info():
         "isa_compiled": [i for i in _core.ISAS if _core.isa_compiled(i)],
         "compiler": _core.COMPILER,
         "target_flags": _core.TARGET_FLAGS,
+        "stream_min_bytes": _core.stream_min_bytes(),
     }
