@@ -33,8 +33,8 @@
  *   clamp up to |x| = 70 / 80 (E = e^-x stays normal, its pair too).
  * Fast mode.
  *   sigmoid: exp with a degree-5 polynomial rounded to one value, 1/d by the
- *   reciprocal estimate and one Newton step in float32 (FN(recip_fast)); subnormal
- *   results flush to 0.
+ *   reciprocal estimate and one Newton step in float32 (FN(recip_fast)), e/(1 + e)
+ *   and 1 - e/(1 + e); subnormal results flush to 0.
  *   tanh, float32 where 32-entry lookups are cheap (AVX-512, scalar): the accurate
  *   forward (its tables of degree 5, with the clamps that their error needs, were
  *   only 7% faster on AVX-512). Elsewhere (AVX2, SSE2, float64): x P(x^2) / Q(x^2),
@@ -59,8 +59,6 @@
 #define FA_TANH_LUT_MIN_f32 0x1p-12f  /* below: tanh(x) == x in float32 */
 #define FA_TINY_f32 0x1p-40f          /* below: sigmoid = 0.5 exactly, tanh = x */
 #define FA_TINY_f64 0x1p-100
-#define FA_EPS_HALF_f32 0x1p-25f      /* below: 1 + e rounds to 1, and 1/(1 + e) too */
-#define FA_EPS_HALF_f64 0x1p-54
 #define FA_SIG_XMAX_f32 104.0f        /* e^-104 < 2^-150: sigmoid(-x) and sigmoid' are 0 */
 #define FA_SIG_XMAX_f64 746.0
 /* the accurate passes' tail (sigmoid_plain): beyond, sigmoid rounds as e^-|x| (x < 0)
@@ -264,15 +262,14 @@ FA_INLINE VT FN(sigmoid_fast_core)(VT x, VT *w) {
     MT neg = V(signmask)(x);
     VT e = FN(exp_neg_fast)(V(abs_clamp)(x, S(C(FA_TINY)), S(C(FA_EXPF_XMAX))));
     VT r = FN(recip_fast)(V(add)(S(1), e));
-    VT er = V(mul)(e, r);
-    /* 1/(1 + e) rounds to 1 for e < 2^-25 (float32; 2^-54 float64), where one
-     * Newton step from a 12-bit estimate leaves 1 - 2^-24: sigmoid(+inf) must be
-     * 1. Only where recip_fast stops short of FN(recip) (float32 on SSE2, AVX2):
-     * elsewhere it gives 1 there already, and the test stays off the hot path. */
-    if (C(FA_RCP_FAST_STEPS) < C(FA_RCP_STEPS))
-        r = V(select)(V(lt)(e, S(C(FA_EPS_HALF))), S(1), r);
-    *w = V(select)(neg, r, er);
-    return FN(nan_through)(x, V(select)(neg, er, r));
+    VT er = V(mul)(e, r); /* sigmoid(-|x|) = e/(1 + e) */
+    /* sigmoid(|x|) as 1 - e/(1 + e) (one rounding with FMA), not as 1/(1 + e):
+     * the reciprocal's error (one Newton step on SSE2 and AVX2, float32) is then
+     * scaled by e/(1 + e) <= 1/2, and e < 2^-25 gives exactly 1 (sigmoid(+inf) =
+     * 1) with no test of its own */
+    VT om = V(fnma)(e, r, S(1));
+    *w = V(select)(neg, om, er);
+    return FN(nan_through)(x, V(select)(neg, er, om));
 }
 
 FA_INLINE VT FN(sigmoid_fwd_fast)(VT x, const VT *p) {
