@@ -207,11 +207,11 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
     }
     if (all_direct) {
 #if FA_CAN_STREAM
-        int fixed[FA_MAX_ARGS];
-        for (int j = 0; j < nargs; ++j) fixed[j] = how[j] == FIXED;
-        if (ld->op == FA_OP_FWD && n * ksize >= stream_min_bytes &&
-            run_streamed(k, base, nargs, fixed, n, ksize))
-            return;
+        if (ld->op == FA_OP_FWD && n * ksize >= stream_min_bytes) {
+            int fixed[FA_MAX_ARGS];
+            for (int j = 0; j < nargs; ++j) fixed[j] = how[j] == FIXED;
+            if (run_streamed(k, base, nargs, fixed, n, ksize)) return;
+        }
 #endif
         k((void *const *)base, n);
         return;

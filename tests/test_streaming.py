@@ -12,7 +12,15 @@ import pytest
 import fastact
 from conftest import compiled_only, using_isa
 
-pytestmark = compiled_only("the pure-NumPy fallback writes through NumPy")
+
+def stream_supported():
+    from fastact import _core
+    return _core.stream_min_bytes() is not None
+
+
+pytestmark = [compiled_only("the pure-NumPy fallback writes through NumPy"),
+              pytest.mark.skipif(fastact.backend == "compiled" and not stream_supported(),
+                                 reason="this build has no non-temporal path (not x86-64)")]
 
 # lengths around the 4096-byte chunk (1024 float32, 512 float64) and the head
 LENGTHS = (0, 1, 2, 3, 5, 511, 512, 513, 1023, 1024, 1025, 2048 + 7, 3 * 1024 + 1, 10_000)
@@ -26,11 +34,6 @@ def threshold(nbytes):
         yield old
     finally:
         _core.stream_min_bytes(old)
-
-
-def stream_supported():
-    from fastact import _core
-    return _core.stream_min_bytes() is not None
 
 
 CASES = [  # (function, keyword arguments, per-element parameter array or None)
@@ -47,8 +50,6 @@ CASES = [  # (function, keyword arguments, per-element parameter array or None)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,kwargs,per", CASES, ids=[f"{c[0]}-{c[1].get('mode', '')}" for c in CASES])
 def test_streamed_forward_is_bit_identical(isa, name, kwargs, per, dtype):
-    if not stream_supported():
-        pytest.skip("this build has no non-temporal path (not x86-64)")
     fn = getattr(fastact, name)
     rng = np.random.default_rng(7)
     es = np.dtype(dtype).itemsize
@@ -81,8 +82,6 @@ def test_unaligned_output():
     """An output not aligned to its elements (a view at an odd byte offset): the
     loop streams only to element-aligned outputs (NumPy may also hand it an aligned
     buffer and copy out itself); either way the same bits, nothing else written."""
-    if not stream_supported():
-        pytest.skip("this build has no non-temporal path (not x86-64)")
     n = 5000
     x = np.random.default_rng(3).standard_normal(n).astype(np.float32)
     raw = np.zeros(n * 4 + 1, dtype=np.uint8)
@@ -99,8 +98,6 @@ def test_unaligned_output():
 def test_threshold_setter():
     from fastact import _core
     default = _core.stream_min_bytes()
-    if default is None:
-        pytest.skip("this build has no non-temporal path (not x86-64)")
     assert default == 32 << 20
     assert fastact.config()["stream_min_bytes"] == default
     with threshold(100) as old:
