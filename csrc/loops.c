@@ -37,7 +37,7 @@ enum { FA_BLOCK = 512, FA_MAX_ARGS = 2 + FA_MAX_PARAMS + 2 };
  * L1, and non-temporal stores copy it out, writing whole lines without reading
  * them. The kernel and its results are the same; only where the bytes go changes.
  * Measured on a Zen 3 (AVX2) at 16,777,216 float32, time streamed / plain, medians
- * of 15 alternations (the machine is noisy: a run-to-run spread of +-5%): relu 0.88x,
+ * of 15 alternations (`taskset -c 1 python bench/streaming.py`, as a script then) (the machine is noisy: a run-to-run spread of +-5%): relu 0.88x,
  * sigmoid 0.97x, fast 0.87x, tanh 0.90x, silu 0.95x, gelu 0.94x; in four earlier
  * runs relu 0.66-0.97x, sigmoid 0.78-0.98x. Not for backward passes (two inputs,
  * one output: sigmoid_backward and relu_backward 1.06-1.13x, slower) nor fused ones
