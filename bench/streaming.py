@@ -35,9 +35,12 @@ def main():
         "tanh": lambda: fastact.tanh(x, out=y),
         "silu": lambda: fastact.silu(x, out=y),
         "gelu": lambda: fastact.gelu(x, out=y),
-        # not streamed (loops.c: forward only): the two columns must agree within noise
         "sigmoid_backward": lambda: fastact.sigmoid_backward(g, x, out=gx),
+        "relu_backward": lambda: fastact.relu_backward(g, x, out=gx),
+        "tanh_backward": lambda: fastact.tanh_backward(g, x, out=gx),
         "sigmoid_fwd_bwd": lambda: fastact.sigmoid_fwd_bwd(x, g, out=(y, gx)),
+        "relu_fwd_bwd": lambda: fastact.relu_fwd_bwd(x, g, out=(y, gx)),
+        "tanh_fwd_bwd": lambda: fastact.tanh_fwd_bwd(x, g, out=(y, gx)),
     }
     if args.only:
         cases = {k: cases[k] for k in args.only}

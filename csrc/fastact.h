@@ -21,8 +21,10 @@
  * would reload every constant. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FA_INLINE static inline __attribute__((always_inline))
+#define FA_NOINLINE __attribute__((noinline))
 #else
 #define FA_INLINE static inline
+#define FA_NOINLINE
 #endif
 
 #ifdef __cplusplus
@@ -62,6 +64,11 @@ typedef enum {
  * fa_ufunc_loop clears it), and give bit-identical results whatever n, the
  * alignment or the position of an element in the array. */
 typedef void (*fa_kernel)(void *const *args, ptrdiff_t n);
+/* n | FA_N_STREAM asks a forward kernel to write its whole vectors with
+ * non-temporal stores (loops.c, for outputs larger than the caches); the output
+ * must then be 64-byte aligned, and the caller fences (sfence) before the data
+ * is read. Other kernels take the bit and ignore it; the results are the same. */
+#define FA_N_STREAM ((ptrdiff_t)1 << 62)
 
 typedef fa_kernel
     fa_kernel_table[FA_ACT_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT][FA_PARAMS_COUNT];
@@ -94,7 +101,7 @@ typedef struct {
 } fa_loop_data;
 
 void fa_ufunc_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, void *data);
-/* loops.c: contiguous forward outputs of at least this many bytes are written
+/* loops.c: contiguous outputs of at least this many bytes are written
  * with non-temporal stores (x86-64; see loops.c). 32 MiB: past the last-level
  * cache of most CPUs a single thread runs on. */
 #ifndef FA_STREAM_MIN_BYTES

@@ -38,9 +38,32 @@
     if (PER)                                                                               \
         for (int k = 0; k < (NP); ++k) p[k] = LOAD((const ST *)a[(NI) + k] + (i));
 #define FA_TAIL_LOAD(ptr) V(load_tail)(ptr, n - i)
+/* Each loop is compiled twice: with plain stores (FN(kname), the one the table
+ * and the drivers call) and with non-temporal ones (FN(kname##_nt), no inlining),
+ * to which FN(kname) hands a run whose n carries FA_N_STREAM (fastact.h). Two
+ * functions rather than a test at each store or two loops in one function: with
+ * either of those gcc laid out the plain loop differently, and the accurate
+ * sigmoid's fused pass took 8% longer in cache (Zen 4, tools/kernel_cycles.c). */
+#if FA_HAS_STREAM
+#define FA_TO_NT(kname)                                                                    \
+    if (n & FA_N_STREAM) {                                                                 \
+        FN(kname##_nt)(a, n & ~FA_N_STREAM);                                               \
+        return;                                                                            \
+    }
+#define FA_LOOPS_(OP, kname, f, NP, PER)                                                   \
+    FA_LOOP_##OP##_(static FA_NOINLINE, kname##_nt, f, NP, PER, V(stream), )               \
+    FA_LOOP_##OP##_(static, kname, f, NP, PER, V(storeu), FA_TO_NT(kname))
+#else /* no non-temporal store: one loop, which ignores the bit */
+#define FA_LOOPS_(OP, kname, f, NP, PER)                                                   \
+    FA_LOOP_##OP##_(static, kname, f, NP, PER, V(storeu), n &= ~FA_N_STREAM;)
+#endif
+#define FA_LOOP_FWD(kname, f, NP, PER) FA_LOOPS_(FWD, kname, f, NP, PER)
+#define FA_LOOP_BWD(kname, f, NP, PER) FA_LOOPS_(BWD, kname, f, NP, PER)
+#define FA_LOOP_FUSED(kname, f, NP, PER) FA_LOOPS_(FUSED, kname, f, NP, PER)
 
-#define FA_LOOP_FWD(kname, f, NP, PER)                                                     \
-    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+#define FA_LOOP_FWD_(SPEC, kname, f, NP, PER, STORE, PRE)                                  \
+    SPEC void FN(kname)(void *const *a, ptrdiff_t n) {                                     \
+        PRE                                                                                \
         const ST *x = (const ST *)a[0];                                                    \
         ST *y = (ST *)a[1 + (NP)];                                                         \
         ptrdiff_t i = 0;                                                                   \
@@ -48,20 +71,21 @@
         if (!(PER))                                                                        \
             for (; i + 2 * NL <= n; i += 2 * NL) {                                         \
                 VT y0 = FN(f)(V(loadu)(x + i), p), y1 = FN(f)(V(loadu)(x + i + NL), p);    \
-                V(storeu)(y + i, y0);                                                      \
-                V(storeu)(y + i + NL, y1);                                                 \
+                STORE(y + i, y0);                                                          \
+                STORE(y + i + NL, y1);                                                     \
             }                                                                              \
         for (; i + NL <= n; i += NL) {                                                     \
             FA_PARAMS_AT(1, NP, PER, i, V(loadu))                                          \
-            V(storeu)(y + i, FN(f)(V(loadu)(x + i), p));                                   \
+            STORE(y + i, FN(f)(V(loadu)(x + i), p));                                       \
         }                                                                                  \
         if (i < n) {                                                                       \
             FA_PARAMS_AT(1, NP, PER, i, FA_TAIL_LOAD)                                      \
             V(store_tail)(y + i, FN(f)(V(load_tail)(x + i, n - i), p), n - i);             \
         }                                                                                  \
     }
-#define FA_LOOP_BWD(kname, f, NP, PER)                                                     \
-    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+#define FA_LOOP_BWD_(SPEC, kname, f, NP, PER, STORE, PRE)                                  \
+    SPEC void FN(kname)(void *const *a, ptrdiff_t n) {                                     \
+        PRE                                                                                \
         const ST *g = (const ST *)a[0], *z = (const ST *)a[1];                             \
         ST *gx = (ST *)a[2 + (NP)];                                                        \
         ptrdiff_t i = 0;                                                                   \
@@ -70,12 +94,12 @@
             for (; i + 2 * NL <= n; i += 2 * NL) {                                         \
                 VT r0 = FN(f)(V(loadu)(g + i), V(loadu)(z + i), p);                        \
                 VT r1 = FN(f)(V(loadu)(g + i + NL), V(loadu)(z + i + NL), p);              \
-                V(storeu)(gx + i, r0);                                                     \
-                V(storeu)(gx + i + NL, r1);                                                \
+                STORE(gx + i, r0);                                                         \
+                STORE(gx + i + NL, r1);                                                    \
             }                                                                              \
         for (; i + NL <= n; i += NL) {                                                     \
             FA_PARAMS_AT(2, NP, PER, i, V(loadu))                                          \
-            V(storeu)(gx + i, FN(f)(V(loadu)(g + i), V(loadu)(z + i), p));                 \
+            STORE(gx + i, FN(f)(V(loadu)(g + i), V(loadu)(z + i), p));                     \
         }                                                                                  \
         if (i < n) {                                                                       \
             FA_PARAMS_AT(2, NP, PER, i, FA_TAIL_LOAD)                                      \
@@ -84,8 +108,9 @@
                           n - i);                                                          \
         }                                                                                  \
     }
-#define FA_LOOP_FUSED(kname, f, NP, PER)                                                   \
-    static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+#define FA_LOOP_FUSED_(SPEC, kname, f, NP, PER, STORE, PRE)                                \
+    SPEC void FN(kname)(void *const *a, ptrdiff_t n) {                                     \
+        PRE                                                                                \
         const ST *x = (const ST *)a[0], *g = (const ST *)a[1];                             \
         ST *y = (ST *)a[2 + (NP)], *gx = (ST *)a[3 + (NP)];                                \
         VT vy, vg;                                                                         \
@@ -96,16 +121,16 @@
                 VT vy1, vg1;                                                               \
                 FN(f)(V(loadu)(x + i), V(loadu)(g + i), p, &vy, &vg);                      \
                 FN(f)(V(loadu)(x + i + NL), V(loadu)(g + i + NL), p, &vy1, &vg1);          \
-                V(storeu)(y + i, vy);                                                      \
-                V(storeu)(gx + i, vg);                                                     \
-                V(storeu)(y + i + NL, vy1);                                                \
-                V(storeu)(gx + i + NL, vg1);                                               \
+                STORE(y + i, vy);                                                          \
+                STORE(gx + i, vg);                                                         \
+                STORE(y + i + NL, vy1);                                                    \
+                STORE(gx + i + NL, vg1);                                                   \
             }                                                                              \
         for (; i + NL <= n; i += NL) {                                                     \
             FA_PARAMS_AT(2, NP, PER, i, V(loadu))                                          \
             FN(f)(V(loadu)(x + i), V(loadu)(g + i), p, &vy, &vg);                          \
-            V(storeu)(y + i, vy);                                                          \
-            V(storeu)(gx + i, vg);                                                         \
+            STORE(y + i, vy);                                                              \
+            STORE(gx + i, vg);                                                             \
         }                                                                                  \
         if (i < n) {                                                                       \
             FA_PARAMS_AT(2, NP, PER, i, FA_TAIL_LOAD)                                      \
@@ -138,6 +163,8 @@
 #define FA_M(op) FA_CAT(MT, _##op)
 #define FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO, XI)                                   \
     static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
+        const ptrdiff_t nt = n & FA_N_STREAM; /* passed on: blocks keep the alignment */   \
+        n &= ~FA_N_STREAM;                                                                 \
         for (ptrdiff_t i = 0; i < n; i += FA_GUARD_BLOCK) {                                \
             ptrdiff_t m = n - i < FA_GUARD_BLOCK ? n - i : FA_GUARD_BLOCK, j = 0;          \
             void *b[(NI) + (NP) + (NO)];                                                   \
@@ -149,12 +176,12 @@
             for (; j + NL <= m; j += NL) any = FA_M(or)(any, FN(f##_is_tail)(V(loadu)(x + j))); \
             if (j < m) any = FA_M(or)(any, FN(f##_is_tail)(V(load_tail)(x + j, m - j)));   \
             if (!FA_M(any)(any)) {                                                         \
-                FN(kname##_plain)(b, m);                                                   \
+                FN(kname##_plain)(b, m | nt);                                              \
                 continue;                                                                  \
             }                                                                              \
             /* a partial last vector is mixed: its padding (0) is no tail lane */         \
             for (j = 0; j + NL <= m; j += NL) all = FA_M(and)(all, FN(f##_is_tail)(V(loadu)(x + j))); \
-            (j == m && FA_M(all)(all) ? FN(kname##_tail) : FN(kname##_safe))(b, m);         \
+            (j == m && FA_M(all)(all) ? FN(kname##_tail) : FN(kname##_safe))(b, m | nt);    \
         }                                                                                  \
     }
 /* the body for mixed blocks, named b. The plain body gets 0 in the tail lanes

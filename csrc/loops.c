@@ -29,22 +29,24 @@
 
 enum { FA_BLOCK = 512, FA_MAX_ARGS = 2 + FA_MAX_PARAMS + 2 };
 
-/* Forward outputs larger than the caches (x86-64). A plain store to a line that is
- * not in the cache first reads it from memory (read for ownership), so a forward
- * pass over arrays that do not fit moves three arrays' bytes for one read and one
- * write. From fa_stream_min_bytes on, a contiguous forward run goes through chunks
- * of FA_STREAM_CHUNK bytes: the kernel writes each chunk to a buffer that stays in
- * L1, and non-temporal stores copy it out, writing whole lines without reading
- * them. The kernel and its results are the same; only where the bytes go changes.
- * Measured on a Zen 3 (AVX2) at 16,777,216 float32, time streamed / plain, medians
- * of 15 alternations (`taskset -c 1 python bench/streaming.py`, as a script then) (the machine is noisy: a run-to-run spread of +-5%): relu 0.88x,
- * sigmoid 0.97x, fast 0.87x, tanh 0.90x, silu 0.95x, gelu 0.94x; in four earlier
- * runs relu 0.66-0.97x, sigmoid 0.78-0.98x. Not for backward passes (two inputs,
- * one output: sigmoid_backward and relu_backward 1.06-1.13x, slower) nor fused ones
- * (two outputs: 0.92-1.04x, no gain). Below the threshold plain stores win: the
- * output stays in cache for whatever reads it next (at 2,097,152 float32, streamed
- * forwards took 1.1-1.4x as long). */
-enum { FA_STREAM_CHUNK = 4096 };
+/* Outputs larger than the caches (x86-64). A plain store to a line that is not in
+ * the cache first reads it from memory (read for ownership), so a forward pass over
+ * arrays that do not fit moves three arrays' bytes for one read and one write.
+ * From fa_stream_min_bytes on, a contiguous run is handed to its kernel with
+ * FA_N_STREAM (fastact.h): the kernel writes its whole vectors with non-temporal
+ * stores, whole lines without reading them. The arithmetic and its results are
+ * the same; only where the bytes go changes. Forward, backward and fused passes
+ * alike (a fused pass only where its two outputs are equally aligned).
+ * Measured on a Zen 4 at 16,777,216 float32, medians of 15 alternations pinned to
+ * one core (`taskset -c 1 python bench/streaming.py`), time streamed / plain: relu
+ * 0.71x, sigmoid 0.91x, tanh 0.98x (compute-bound there), backward passes
+ * 0.71-0.78x, fused 0.56-0.73x; AVX2 and SSE2 forced alike (README, session 14).
+ * An earlier form (session 13) computed 4 KiB chunks into an L1 buffer and streamed
+ * each out: on the Zen 4 it made sigmoid 1.2-1.46x slower, the burst of streamed
+ * stores holding up the computation behind it, and backward passes gained nothing;
+ * stored as the kernel goes, they drain while it computes. Below the threshold
+ * plain stores win: the output stays in cache for whatever reads it next (at
+ * 2,097,152 float32, streamed relu took 1.37x as long, Zen 4). */
 static ptrdiff_t stream_min_bytes = FA_STREAM_MIN_BYTES;
 
 ptrdiff_t fa_stream_min_bytes(ptrdiff_t bytes) {
@@ -54,44 +56,26 @@ ptrdiff_t fa_stream_min_bytes(ptrdiff_t bytes) {
 }
 
 #if FA_CAN_STREAM
-/* nbytes (a multiple of 64) from src (64-byte aligned) to dst (16-byte aligned) */
-static void stream_copy(char *dst, const char *src, ptrdiff_t nbytes) {
-    for (ptrdiff_t i = 0; i < nbytes; i += 64) {
-        const __m128i a = _mm_load_si128((const __m128i *)(src + i));
-        const __m128i b = _mm_load_si128((const __m128i *)(src + i + 16));
-        const __m128i c = _mm_load_si128((const __m128i *)(src + i + 32));
-        const __m128i d = _mm_load_si128((const __m128i *)(src + i + 48));
-        _mm_stream_si128((__m128i *)(dst + i), a);
-        _mm_stream_si128((__m128i *)(dst + i + 16), b);
-        _mm_stream_si128((__m128i *)(dst + i + 32), c);
-        _mm_stream_si128((__m128i *)(dst + i + 48), d);
-    }
-}
-
 /* A contiguous forward run of n elements of size es (the output is the last
- * argument): the head up to the output's 16-byte boundary and the last partial
- * chunk with plain stores, the chunks between streamed. Returns 0 (nothing done)
- * where the output is not aligned to its elements. */
-static int run_streamed(fa_kernel k, char **base, int nargs, const int *fixed, ptrdiff_t n,
-                        ptrdiff_t es) {
-    _Alignas(64) char obuf[FA_STREAM_CHUNK];
-    char *const out = base[nargs - 1];
-    const ptrdiff_t r = (ptrdiff_t)((uintptr_t)out % 16), chunk = FA_STREAM_CHUNK / es;
-    if (r % es) return 0;
-    void *p[FA_MAX_ARGS];
-    ptrdiff_t off = 0, m = r ? (16 - r) / es : 0;
-    if (m > n) m = n;
-    for (;;) { /* m elements at off: plain where m < chunk, else through obuf */
-        for (int j = 0; j < nargs; ++j) p[j] = fixed[j] ? base[j] : base[j] + off * es;
-        if (m == chunk) p[nargs - 1] = obuf;
-        if (m) k((void *const *)p, m);
-        if (m == chunk) stream_copy(out + off * es, obuf, FA_STREAM_CHUNK);
-        off += m;
-        if (off == n) break;
-        m = n - off < chunk ? n - off : chunk;
+ * argument): the head up to the output's 64-byte boundary with plain stores, the
+ * rest streamed. An output not aligned to its elements runs plain. */
+static void run_streamed(fa_kernel k, char **base, int nargs, int nout, const int *fixed,
+                         ptrdiff_t n, ptrdiff_t es) {
+    const ptrdiff_t r = (ptrdiff_t)((uintptr_t)base[nargs - 1] % 64);
+    ptrdiff_t head = r ? (64 - r) / es : 0;
+    int ok = r % es == 0;
+    for (int j = nargs - nout; j < nargs - 1; ++j) ok &= (uintptr_t)base[j] % 64 == (uintptr_t)r;
+    if (!ok) {
+        k((void *const *)base, n);
+        return;
     }
+    if (head > n) head = n;
+    if (head) k((void *const *)base, head);
+    if (head == n) return;
+    void *p[FA_MAX_ARGS];
+    for (int j = 0; j < nargs; ++j) p[j] = fixed[j] ? base[j] : base[j] + head * es;
+    k((void *const *)p, (n - head) | FA_N_STREAM);
     _mm_sfence(); /* the streamed lines are visible before the caller reads them */
-    return 1;
 }
 #endif
 
@@ -207,10 +191,11 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
     }
     if (all_direct) {
 #if FA_CAN_STREAM
-        if (ld->op == FA_OP_FWD && n * ksize >= stream_min_bytes) {
+        if (n * ksize >= stream_min_bytes) {
             int fixed[FA_MAX_ARGS];
             for (int j = 0; j < nargs; ++j) fixed[j] = how[j] == FIXED;
-            if (run_streamed(k, base, nargs, fixed, n, ksize)) return;
+            run_streamed(k, base, nargs, nargs - nin, fixed, n, ksize);
+            return;
         }
 #endif
         k((void *const *)base, n);

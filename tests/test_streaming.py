@@ -1,9 +1,11 @@
-"""Forward outputs written with non-temporal stores (csrc/loops.c): above a size
-threshold (32 MiB by default) a contiguous forward run goes through an L1 buffer
-copied out with streaming stores. The kernel is the same, so the results must be
-the same bits as the plain path's, whatever the length, the output's alignment,
-in-place use or parameters; and nothing outside the output may be written.
-The threshold is lowered to 0 here so that small arrays take the streamed path."""
+"""Outputs written with non-temporal stores (csrc/loops.c): above a size threshold
+(32 MiB by default) a contiguous run is handed to its kernel with FA_N_STREAM and
+the kernel stores its whole vectors past the output's first 64-byte boundary
+non-temporally (forward, backward and fused passes; a fused pass whose two outputs
+are not equally aligned runs plain). The arithmetic is the same, so the results
+must be the same bits as the plain path's, whatever the length, the outputs'
+alignment, in-place use or parameters; and nothing outside the outputs may be
+written. The threshold is lowered to 0 here so that small arrays stream."""
 import contextlib
 
 import numpy as np
@@ -22,8 +24,9 @@ pytestmark = [compiled_only("the pure-NumPy fallback writes through NumPy"),
               pytest.mark.skipif(fastact.backend == "compiled" and not stream_supported(),
                                  reason="this build has no non-temporal path (not x86-64)")]
 
-# lengths around the 4096-byte chunk (1024 float32, 512 float64) and the head
-LENGTHS = (0, 1, 2, 3, 5, 511, 512, 513, 1023, 1024, 1025, 2048 + 7, 3 * 1024 + 1, 10_000)
+# lengths around the 64-byte head (16 float32, 8 float64), the vector pairs and
+# the guarded kernels' blocks of 512 elements
+LENGTHS = (0, 1, 2, 3, 5, 17, 33, 511, 512, 513, 1023, 1024, 1025, 2048 + 7, 3 * 1024 + 1, 10_000)
 
 
 @contextlib.contextmanager
@@ -45,37 +48,70 @@ CASES = [  # (function, keyword arguments, per-element parameter array or None)
     ("leaky_relu", {"negative_slope": 0.2}, None),
     ("prelu", {}, "weight"),
 ]
+OPS = ("forward", "backward", "fused")
+SENTINEL = 12345.0
 
 
+def call(name, op, x, g, extra, kwargs, out):
+    """fastact's `op` of `name` on x (and g), writing to `out` (one array, or
+    a pair for the fused pass) or to fresh arrays where out is None."""
+    fn = getattr(fastact, {"forward": name, "backward": f"{name}_backward",
+                           "fused": f"{name}_fwd_bwd"}[op])
+    bwd_kwargs = {k: v for k, v in kwargs.items() if k != "mode"}  # backward: exact, one mode
+    if op == "forward":
+        return fn(x, *extra, out=out, **kwargs)
+    if op == "backward":
+        return fn(g, x, *extra, out=out, **bwd_kwargs)
+    return fn(x, g, *extra, out=(None, None) if out is None else out, **kwargs)
+
+
+def guarded(n, shift, dtype):
+    """An output of n elements at element offset `shift` inside a buffer full
+    of a sentinel: (buffer, output view, check that nothing else was written)."""
+    pad = 64 // np.dtype(dtype).itemsize + 4
+    buf = np.full(n + 2 * pad, SENTINEL, dtype=dtype)
+    out = buf[pad + shift: pad + shift + n]
+
+    def untouched():
+        return (buf[:pad + shift] == SENTINEL).all() and (buf[pad + shift + n:] == SENTINEL).all()
+    return buf, out, untouched
+
+
+@pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,kwargs,per", CASES, ids=[f"{c[0]}-{c[1].get('mode', '')}" for c in CASES])
-def test_streamed_forward_is_bit_identical(isa, name, kwargs, per, dtype):
-    fn = getattr(fastact, name)
-    rng = np.random.default_rng(7)
+def test_streamed_is_bit_identical(isa, name, kwargs, per, dtype, op):
     es = np.dtype(dtype).itemsize
+    rng = np.random.default_rng(7)
+    u = f"u{es}"
     with using_isa(isa):
         for n in LENGTHS:
             x = (rng.standard_normal(n) * 6).astype(dtype)
+            g = rng.standard_normal(n).astype(dtype)
             extra = (rng.standard_normal(n).astype(dtype),) if per else ()
             with threshold(1 << 62):
-                want = fn(x, *extra, **kwargs)
-            # the output at every offset modulo 16 bytes inside a guarded buffer
-            for shift in range(16 // es):
-                buf = np.full(n + 16 // es + 8, 12345.0, dtype=dtype)
-                out = buf[shift + 4: shift + 4 + n]
-                with threshold(0):
-                    got = fn(x, *extra, out=out, **kwargs)
-                assert got is out
-                np.testing.assert_array_equal(out.view(f"u{es}"), want.view(f"u{es}"),
-                                              err_msg=f"{name} n={n} shift={shift}")
-                assert (buf[:shift + 4] == 12345.0).all() and (buf[shift + 4 + n:] == 12345.0).all(), \
-                    f"{name} n={n} shift={shift}: wrote outside the output"
-            # in place
+                want = call(name, op, x, g, extra, kwargs, None)
+            wants = want if op == "fused" else (want,)
+            # the outputs at every element offset modulo 64 bytes; for the fused
+            # pass also at different offsets from each other (then not streamed)
+            for shift in range(64 // es):
+                shift2 = (shift, (shift + 1) % (64 // es)) if op == "fused" else (shift,)
+                for s2 in shift2:
+                    outs = [guarded(n, shift, dtype)] + ([guarded(n, s2, dtype)] if op == "fused" else [])
+                    out = tuple(o[1] for o in outs) if op == "fused" else outs[0][1]
+                    with threshold(0):
+                        got = call(name, op, x, g, extra, kwargs, out)
+                    for (_, o, untouched), w, gt in zip(outs, wants, got if op == "fused" else (got,)):
+                        assert gt is o
+                        np.testing.assert_array_equal(o.view(u), w.view(u),
+                                                      err_msg=f"{name} {op} n={n} shift={shift},{s2}")
+                        assert untouched(), f"{name} {op} n={n} shift={shift},{s2}: wrote outside the output"
+            # in place: the output is the input x
             y = x.copy()
             with threshold(0):
-                fn(y, *extra, out=y, **kwargs)
-            np.testing.assert_array_equal(y.view(f"u{es}"), want.view(f"u{es}"),
-                                          err_msg=f"{name} n={n} in place")
+                call(name, op, y, g, extra, kwargs, (y, None) if op == "fused" else y)
+            np.testing.assert_array_equal(y.view(u), wants[0].view(u),
+                                          err_msg=f"{name} {op} n={n} in place")
 
 
 def test_unaligned_output():

@@ -24,6 +24,7 @@
 #define FA_HAS_LUT32 1 /* a table lookup is one load */
 #define FA_HAS_LUT8 0
 #define FA_LUT32_GATHER 0
+#define FA_HAS_STREAM 0 /* no non-temporal store: plain ones throughout */
 #define FA_N_f32 1
 #define FA_N_f64 1
 typedef float vf32;

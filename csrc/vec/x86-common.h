@@ -8,10 +8,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* vD_stream: non-temporal stores (kernels-inl.h's loops for FA_N_STREAM) */
+#define FA_HAS_STREAM 1
+
 #define FA_X86_COMMON(D, S, V, P, X)                                                   \
     FA_INLINE V v##D##_set1(S s) { return P##_set1_##X(s); }                       \
     FA_INLINE V v##D##_loadu(const S *p) { return P##_loadu_##X(p); }              \
     FA_INLINE void v##D##_storeu(S *p, V v) { P##_storeu_##X(p, v); }              \
+    /* non-temporal, p aligned to the vector */                                   \
+    FA_INLINE void v##D##_stream(S *p, V v) { P##_stream_##X(p, v); }              \
     FA_INLINE V v##D##_add(V a, V b) { return P##_add_##X(a, b); }                 \
     FA_INLINE V v##D##_sub(V a, V b) { return P##_sub_##X(a, b); }                 \
     FA_INLINE V v##D##_mul(V a, V b) { return P##_mul_##X(a, b); }                 \
