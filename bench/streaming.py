@@ -1,7 +1,9 @@
 """Non-temporal stores on or off (csrc/loops.c): the same call timed with the
 streamed path forced (threshold 0) and disabled, alternated in one process, so
 that the machine's drift hits both alike. Prints, per case, the median and min
-ns/element of each and their ratio (streamed / plain).
+ns/element of each and their ratio (streamed / plain). Passes that do not
+stream (csrc/activations.def: the transcendental ones but sigmoid's and tanh's
+backward) run the same path in both columns: their ratio shows the noise.
 
     taskset -c 1 python bench/streaming.py [--size N] [--rounds R] [--only NAME ...]
 
@@ -13,6 +15,7 @@ import numpy as np
 
 import fastact
 from fastact import _core
+from fastact import _measure as M
 
 
 def main():
@@ -24,9 +27,10 @@ def main():
     if fastact.backend != "compiled" or _core.stream_min_bytes() is None:
         raise SystemExit("streaming.py: no streamed path in this build (compiled backend, x86-64)")
     n = args.size
-    rng = np.random.default_rng(0)
-    x = (rng.standard_normal(n) * 3).astype(np.float32)
-    g, y, gx = np.ones_like(x), np.empty_like(x), np.empty_like(x)
+    # arrays placed as bench.py places them (64-byte aligned, apart in their
+    # pages: no 4K aliasing between inputs and outputs)
+    x, g = M.timing_inputs(n, np.float32)
+    y, gx = M.placed_empty(n, np.float32, 2), M.placed_empty(n, np.float32, 3)
     cases = {
         "np.copyto": lambda: np.copyto(y, x),
         "relu": lambda: fastact.relu(x, out=y),
@@ -35,10 +39,14 @@ def main():
         "tanh": lambda: fastact.tanh(x, out=y),
         "silu": lambda: fastact.silu(x, out=y),
         "gelu": lambda: fastact.gelu(x, out=y),
+        "softsign": lambda: fastact.softsign(x, out=y),
+        "hardswish": lambda: fastact.hardswish(x, out=y),
         "sigmoid_backward": lambda: fastact.sigmoid_backward(g, x, out=gx),
         "relu_backward": lambda: fastact.relu_backward(g, x, out=gx),
         "tanh_backward": lambda: fastact.tanh_backward(g, x, out=gx),
         "sigmoid_fwd_bwd": lambda: fastact.sigmoid_fwd_bwd(x, g, out=(y, gx)),
+        "hardswish_fwd_bwd": lambda: fastact.hardswish_fwd_bwd(x, g, out=(y, gx)),
+        "silu_backward": lambda: fastact.silu_backward(g, x, out=gx),
         "relu_fwd_bwd": lambda: fastact.relu_fwd_bwd(x, g, out=(y, gx)),
         "tanh_fwd_bwd": lambda: fastact.tanh_fwd_bwd(x, g, out=(y, gx)),
     }

@@ -97,7 +97,7 @@ int fa_isa_set(fa_isa isa) {
 
 const char *fa_act_name(fa_act act) {
     static const char *const names[FA_ACT_COUNT] = {
-#define FA_ACT(name, nparams, nmodes) #name,
+#define FA_ACT(name, nparams, nmodes, streams) #name,
 #include "activations.def"
 #undef FA_ACT
     };
@@ -106,7 +106,7 @@ const char *fa_act_name(fa_act act) {
 
 int fa_act_nparams(fa_act act) {
     static const int n[FA_ACT_COUNT] = {
-#define FA_ACT(name, nparams, nmodes) nparams,
+#define FA_ACT(name, nparams, nmodes, streams) nparams,
 #include "activations.def"
 #undef FA_ACT
     };
@@ -115,11 +115,21 @@ int fa_act_nparams(fa_act act) {
 
 int fa_act_nmodes(fa_act act) {
     static const int n[FA_ACT_COUNT] = {
-#define FA_ACT(name, nparams, nmodes) nmodes,
+#define FA_ACT(name, nparams, nmodes, streams) nmodes,
 #include "activations.def"
 #undef FA_ACT
     };
     return (unsigned)act < FA_ACT_COUNT ? n[act] : 0;
+}
+
+int fa_act_streams(fa_act act, fa_op op) {
+    enum { NONE = 0, BWD = 1 << FA_OP_BWD, ALL = (1 << FA_OP_COUNT) - 1 };
+    static const int s[FA_ACT_COUNT] = {
+#define FA_ACT(name, nparams, nmodes, streams) streams,
+#include "activations.def"
+#undef FA_ACT
+    };
+    return (unsigned)act < FA_ACT_COUNT && (unsigned)op < FA_OP_COUNT && (s[act] >> op & 1);
 }
 
 int fa_op_nin(fa_op op) { return op == FA_OP_FWD ? 1 : 2; }

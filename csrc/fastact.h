@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 typedef enum {
-#define FA_ACT(name, nparams, nmodes) FA_ACT_##name,
+#define FA_ACT(name, nparams, nmodes, streams) FA_ACT_##name,
 #include "activations.def"
 #undef FA_ACT
     FA_ACT_COUNT
@@ -86,6 +86,7 @@ int fa_isa_set(fa_isa isa);          /* 0 on success, -1 if not supported */
 const char *fa_act_name(fa_act act);
 int fa_act_nparams(fa_act act);
 int fa_act_nmodes(fa_act act);
+int fa_act_streams(fa_act act, fa_op op); /* activations.def's streams: 1 where op streams */
 int fa_op_nin(fa_op op);             /* data inputs, parameters not counted */
 int fa_op_nout(fa_op op);
 

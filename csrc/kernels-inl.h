@@ -38,28 +38,29 @@
     if (PER)                                                                               \
         for (int k = 0; k < (NP); ++k) p[k] = LOAD((const ST *)a[(NI) + k] + (i));
 #define FA_TAIL_LOAD(ptr) V(load_tail)(ptr, n - i)
-/* Each loop is compiled twice: with plain stores (FN(kname), the one the table
- * and the drivers call) and with non-temporal ones (FN(kname##_nt), no inlining),
- * to which FN(kname) hands a run whose n carries FA_N_STREAM (fastact.h). Two
- * functions rather than a test at each store or two loops in one function: with
- * either of those gcc laid out the plain loop differently, and the accurate
- * sigmoid's fused pass took 8% longer in cache (Zen 4, tools/kernel_cycles.c). */
+/* The loops over a contiguous run. The passes that stream (activations.def) are
+ * compiled twice: with plain stores (FN(kname), the one the table holds) and with
+ * non-temporal ones (FN(kname##_nt), not inlined), to which FN(kname) hands a run
+ * whose n carries FA_N_STREAM (fastact.h). Two functions rather than a test at
+ * each store or two loops in one function: with either of those gcc laid out the
+ * plain loop differently, and the accurate sigmoid's fused pass took 8% longer in
+ * cache (Zen 4, tools/kernel_cycles.c). */
+#define FA_LOOP_FWD(kname, f, NP, PER) FA_LOOP_FWD_(static, kname, f, NP, PER, V(storeu), )
+#define FA_LOOP_BWD(kname, f, NP, PER) FA_LOOP_BWD_(static, kname, f, NP, PER, V(storeu), )
+#define FA_LOOP_FUSED(kname, f, NP, PER) FA_LOOP_FUSED_(static, kname, f, NP, PER, V(storeu), )
 #if FA_HAS_STREAM
 #define FA_TO_NT(kname)                                                                    \
     if (n & FA_N_STREAM) {                                                                 \
         FN(kname##_nt)(a, n & ~FA_N_STREAM);                                               \
         return;                                                                            \
     }
-#define FA_LOOPS_(OP, kname, f, NP, PER)                                                   \
+#define FA_LOOPS_NT(OP, kname, f, NP, PER)                                                 \
     FA_LOOP_##OP##_(static FA_NOINLINE, kname##_nt, f, NP, PER, V(stream), )               \
     FA_LOOP_##OP##_(static, kname, f, NP, PER, V(storeu), FA_TO_NT(kname))
-#else /* no non-temporal store: one loop, which ignores the bit */
-#define FA_LOOPS_(OP, kname, f, NP, PER)                                                   \
+#else /* no non-temporal store: one loop, plain stores */
+#define FA_LOOPS_NT(OP, kname, f, NP, PER)                                                 \
     FA_LOOP_##OP##_(static, kname, f, NP, PER, V(storeu), n &= ~FA_N_STREAM;)
 #endif
-#define FA_LOOP_FWD(kname, f, NP, PER) FA_LOOPS_(FWD, kname, f, NP, PER)
-#define FA_LOOP_BWD(kname, f, NP, PER) FA_LOOPS_(BWD, kname, f, NP, PER)
-#define FA_LOOP_FUSED(kname, f, NP, PER) FA_LOOPS_(FUSED, kname, f, NP, PER)
 
 #define FA_LOOP_FWD_(SPEC, kname, f, NP, PER, STORE, PRE)                                  \
     SPEC void FN(kname)(void *const *a, ptrdiff_t n) {                                     \
@@ -163,8 +164,6 @@
 #define FA_M(op) FA_CAT(MT, _##op)
 #define FA_GUARDED_DRIVER(kname, f, NI, NP, PER, NO, XI)                                   \
     static void FN(kname)(void *const *a, ptrdiff_t n) {                                   \
-        const ptrdiff_t nt = n & FA_N_STREAM; /* passed on: blocks keep the alignment */   \
-        n &= ~FA_N_STREAM;                                                                 \
         for (ptrdiff_t i = 0; i < n; i += FA_GUARD_BLOCK) {                                \
             ptrdiff_t m = n - i < FA_GUARD_BLOCK ? n - i : FA_GUARD_BLOCK, j = 0;          \
             void *b[(NI) + (NP) + (NO)];                                                   \
@@ -176,12 +175,12 @@
             for (; j + NL <= m; j += NL) any = FA_M(or)(any, FN(f##_is_tail)(V(loadu)(x + j))); \
             if (j < m) any = FA_M(or)(any, FN(f##_is_tail)(V(load_tail)(x + j, m - j)));   \
             if (!FA_M(any)(any)) {                                                         \
-                FN(kname##_plain)(b, m | nt);                                              \
+                FN(kname##_plain)(b, m);                                                   \
                 continue;                                                                  \
             }                                                                              \
             /* a partial last vector is mixed: its padding (0) is no tail lane */         \
             for (j = 0; j + NL <= m; j += NL) all = FA_M(and)(all, FN(f##_is_tail)(V(loadu)(x + j))); \
-            (j == m && FA_M(all)(all) ? FN(kname##_tail) : FN(kname##_safe))(b, m | nt);    \
+            (j == m && FA_M(all)(all) ? FN(kname##_tail) : FN(kname##_safe))(b, m);         \
         }                                                                                  \
     }
 /* the body for mixed blocks, named b. The plain body gets 0 in the tail lanes
@@ -292,14 +291,28 @@
     }
 
 /* Kernels of one activation, for both ways of reading parameters
- * (with no parameters the table uses the SCALAR ones for both). */
-#define FA_KERNELS_EW_(name, NP, PER, s)                           \
-    FA_DEFINE_FWD(name##_k_fwd_acc##s, name##_fwd_acc, NP, PER)       \
-    FA_DEFINE_FWD(name##_k_fwd_fast##s, name##_fwd_fast, NP, PER)     \
-    FA_DEFINE_BWD(name##_k_bwd##s, name##_bwd, NP, PER)               \
-    FA_DEFINE_FUSED(name##_k_fused_acc##s, name##_fused_acc, NP, PER) \
-    FA_DEFINE_FUSED(name##_k_fused_fast##s, name##_fused_fast, NP, PER)
-#define FA_ACT(name, NP, NM) FA_KERNELS_EW_(name, NP, 0, _ps) FA_KERNELS_EW_(name, NP, 1, _pa)
+ * (with no parameters the table uses the SCALAR ones for both). A pass that
+ * streams (activations.def) takes FA_DEFINE_NT: a plain body (neither guarded
+ * nor specialised: arithmetic that cheap needs neither), compiled both ways. */
+#define FA_DEFINE_NT(OP, kname, f, NP, PER)                                                \
+    _Static_assert(!FA_IS_GUARDED(f) && !FA_IS_SPECIAL(f), #f ": a streamed pass takes a plain body"); \
+    FA_LOOPS_NT(OP, kname, f, NP, PER)
+#define FA_DEFINE_NT_FWD_ALL(kname, f, NP, PER) FA_DEFINE_NT(FWD, kname, f, NP, PER)
+#define FA_DEFINE_NT_FWD_BWD FA_DEFINE_FWD
+#define FA_DEFINE_NT_FWD_NONE FA_DEFINE_FWD
+#define FA_DEFINE_NT_BWD_ALL(kname, f, NP, PER) FA_DEFINE_NT(BWD, kname, f, NP, PER)
+#define FA_DEFINE_NT_BWD_BWD(kname, f, NP, PER) FA_DEFINE_NT(BWD, kname, f, NP, PER)
+#define FA_DEFINE_NT_BWD_NONE FA_DEFINE_BWD
+#define FA_DEFINE_NT_FUSED_ALL(kname, f, NP, PER) FA_DEFINE_NT(FUSED, kname, f, NP, PER)
+#define FA_DEFINE_NT_FUSED_BWD FA_DEFINE_FUSED
+#define FA_DEFINE_NT_FUSED_NONE FA_DEFINE_FUSED
+#define FA_KERNELS_EW_(name, NP, PER, s, SM)                                              \
+    FA_DEFINE_NT_FWD_##SM(name##_k_fwd_acc##s, name##_fwd_acc, NP, PER)                    \
+    FA_DEFINE_NT_FWD_##SM(name##_k_fwd_fast##s, name##_fwd_fast, NP, PER)                  \
+    FA_DEFINE_NT_BWD_##SM(name##_k_bwd##s, name##_bwd, NP, PER)                            \
+    FA_DEFINE_NT_FUSED_##SM(name##_k_fused_acc##s, name##_fused_acc, NP, PER)              \
+    FA_DEFINE_NT_FUSED_##SM(name##_k_fused_fast##s, name##_fused_fast, NP, PER)
+#define FA_ACT(name, NP, NM, SM) FA_KERNELS_EW_(name, NP, 0, _ps, SM) FA_KERNELS_EW_(name, NP, 1, _pa, SM)
 
 #define FA_D f32
 #define ST float
@@ -334,7 +347,7 @@
 #define FA_BYD_FAST(name, op, NP, NM)                                                      \
     {{FA_KM(name, op, f32, NP, NM, 0), FA_KM(name, op, f32, NP, NM, 1)},                    \
      {FA_KM(name, op, f64, NP, NM, 0), FA_KM(name, op, f64, NP, NM, 1)}}
-#define FA_ACT(name, NP, NM)                                                               \
+#define FA_ACT(name, NP, NM, SM)                                                           \
     [FA_ACT_##name] = {                                                                    \
         [FA_OP_FWD] = {FA_BYD(name, fwd_acc, NP), FA_BYD_FAST(name, fwd, NP, NM)},          \
         [FA_OP_BWD] = {FA_BYD(name, bwd, NP), FA_BYD(name, bwd, NP)},                       \

@@ -32,21 +32,24 @@ enum { FA_BLOCK = 512, FA_MAX_ARGS = 2 + FA_MAX_PARAMS + 2 };
 /* Outputs larger than the caches (x86-64). A plain store to a line that is not in
  * the cache first reads it from memory (read for ownership), so a forward pass over
  * arrays that do not fit moves three arrays' bytes for one read and one write.
- * From fa_stream_min_bytes on, a contiguous run is handed to its kernel with
- * FA_N_STREAM (fastact.h): the kernel writes its whole vectors with non-temporal
- * stores, whole lines without reading them. The arithmetic and its results are
- * the same; only where the bytes go changes. Forward, backward and fused passes
- * alike (a fused pass only where its two outputs are equally aligned).
+ * From fa_stream_min_bytes on, a contiguous run of a pass that streams (the
+ * streams column of activations.def: the passes whose arithmetic is cheaper than
+ * their memory traffic) is handed to its kernel with FA_N_STREAM (fastact.h): the
+ * kernel writes its whole vectors with non-temporal stores, whole lines without
+ * reading them. The arithmetic and its results are the same; only where the bytes
+ * go changes. A fused pass streams only where its two outputs are equally aligned.
  * Measured on a Zen 4 at 16,777,216 float32, medians of 15 alternations pinned to
  * one core (`taskset -c 1 python bench/streaming.py`), time streamed / plain: relu
- * 0.71x, sigmoid 0.91x, tanh 0.98x (compute-bound there), backward passes
- * 0.71-0.78x, fused 0.56-0.73x; AVX2 and SSE2 forced alike (README, session 14).
+ * 0.58-0.71x, softsign and hardswish 0.93x, backward passes 0.63-0.80x, relu and
+ * hardswish fused 0.58-0.77x; AVX2 forced alike. Where the arithmetic is the bound
+ * (sigmoid, tanh, silu, gelu forward) streaming gained nothing (0.99-1.01x), and
+ * sigmoid's and tanh's fused passes took 1.04-1.10x as long: those stay plain.
  * An earlier form (session 13) computed 4 KiB chunks into an L1 buffer and streamed
  * each out: on the Zen 4 it made sigmoid 1.2-1.46x slower, the burst of streamed
- * stores holding up the computation behind it, and backward passes gained nothing;
- * stored as the kernel goes, they drain while it computes. Below the threshold
- * plain stores win: the output stays in cache for whatever reads it next (at
- * 2,097,152 float32, streamed relu took 1.37x as long, Zen 4). */
+ * stores holding up the computation behind it; stored as the kernel goes, they
+ * drain while it computes. Below the threshold plain stores win: the output stays
+ * in cache for whatever reads it next (at 2,097,152 float32, streamed relu took
+ * 1.37x as long, Zen 4). */
 static ptrdiff_t stream_min_bytes = FA_STREAM_MIN_BYTES;
 
 ptrdiff_t fa_stream_min_bytes(ptrdiff_t bytes) {
@@ -191,7 +194,7 @@ static void run_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
     }
     if (all_direct) {
 #if FA_CAN_STREAM
-        if (n * ksize >= stream_min_bytes) {
+        if (n * ksize >= stream_min_bytes && fa_act_streams(ld->act, ld->op)) {
             int fixed[FA_MAX_ARGS];
             for (int j = 0; j < nargs; ++j) fixed[j] = how[j] == FIXED;
             run_streamed(k, base, nargs, nargs - nin, fixed, n, ksize);

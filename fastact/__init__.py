@@ -364,7 +364,7 @@ def show_config(file=None):
         print(f"  per-target flags: {info['target_flags']}", file=out)
         nt = info["stream_min_bytes"]
         print("  non-temporal stores: " + ("none in this build" if nt is None else
-              f"contiguous outputs of {nt:,} bytes and more"), file=out)
+              f"contiguous outputs of {nt:,} bytes and more, of the passes that stream"), file=out)
 
 
 def config():

@@ -1,8 +1,10 @@
 """Outputs written with non-temporal stores (csrc/loops.c): above a size threshold
-(32 MiB by default) a contiguous run is handed to its kernel with FA_N_STREAM and
-the kernel stores its whole vectors past the output's first 64-byte boundary
-non-temporally (forward, backward and fused passes; a fused pass whose two outputs
-are not equally aligned runs plain). The arithmetic is the same, so the results
+(32 MiB by default) a contiguous run of a pass that streams (activations.def: the
+exact activations' passes, sigmoid's and tanh's backward) is handed to its kernel
+with FA_N_STREAM and the kernel stores its whole vectors past the output's first
+64-byte boundary non-temporally (a fused pass whose two outputs are not equally
+aligned runs plain). The transcendental cases below check that the others ignore
+the threshold. The arithmetic is the same, so the results
 must be the same bits as the plain path's, whatever the length, the outputs'
 alignment, in-place use or parameters; and nothing outside the outputs may be
 written. The threshold is lowered to 0 here so that small arrays stream."""

@@ -26,12 +26,12 @@
 extern const fa_kernel_table TABLE;
 
 static const char *const names[] = {
-#define FA_ACT(name, np, nm) #name,
+#define FA_ACT(name, np, nm, sm) #name,
 #include "activations.def"
 #undef FA_ACT
 };
 static const int nparams[] = {
-#define FA_ACT(name, np, nm) np,
+#define FA_ACT(name, np, nm, sm) np,
 #include "activations.def"
 #undef FA_ACT
 };
