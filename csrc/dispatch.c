@@ -138,7 +138,8 @@ int fa_op_nout(fa_op op) { return op == FA_OP_FUSED ? 2 : 1; }
 int fa_call(fa_isa isa, fa_act act, fa_op op, fa_mode mode, fa_dtype dt, void *const *args,
             ptrdiff_t n) {
     if (!fa_isa_supported(isa) || (unsigned)act >= FA_ACT_COUNT || (unsigned)op >= FA_OP_COUNT ||
-        (unsigned)mode >= FA_MODE_COUNT || (unsigned)dt >= FA_DTYPE_COUNT || n < 0)
+        (unsigned)mode >= FA_MODE_COUNT || (unsigned)dt >= FA_DTYPE_COUNT || n < 0 ||
+        n >= FA_N_STREAM) /* the bit is loops.c's (fastact.h) */
         return -1;
     (*fa_tables[isa])[act][op][mode][dt][FA_PARAMS_SCALAR](args, n);
     return 0;

@@ -64,11 +64,13 @@ typedef enum {
  * fa_ufunc_loop clears it), and give bit-identical results whatever n, the
  * alignment or the position of an element in the array. */
 typedef void (*fa_kernel)(void *const *args, ptrdiff_t n);
-/* n | FA_N_STREAM asks a forward kernel to write its whole vectors with
- * non-temporal stores (loops.c, for outputs larger than the caches); the output
- * must then be 64-byte aligned, and the caller fences (sfence) before the data
- * is read. Other kernels take the bit and ignore it; the results are the same. */
-#define FA_N_STREAM ((ptrdiff_t)1 << 62)
+/* n | FA_N_STREAM asks the kernel of a pass that streams (activations.def's
+ * streams column, fa_act_streams) to write its whole vectors with non-temporal
+ * stores (loops.c, for outputs larger than the caches); its outputs must then be
+ * 64-byte aligned, and the caller fences (sfence) before the data is read. Only
+ * those kernels take the bit: any other would read it as part of n. A bit above
+ * any element count of a float array (bit 62 with 64-bit ptrdiff_t). */
+#define FA_N_STREAM ((ptrdiff_t)1 << (sizeof(ptrdiff_t) * 8 - 2))
 
 typedef fa_kernel
     fa_kernel_table[FA_ACT_COUNT][FA_OP_COUNT][FA_MODE_COUNT][FA_DTYPE_COUNT][FA_PARAMS_COUNT];

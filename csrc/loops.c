@@ -18,7 +18,7 @@
 #include <fenv.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(_M_X64))
 #include <emmintrin.h>
 #define FA_CAN_STREAM 1
 #else
@@ -59,9 +59,10 @@ ptrdiff_t fa_stream_min_bytes(ptrdiff_t bytes) {
 }
 
 #if FA_CAN_STREAM
-/* A contiguous forward run of n elements of size es (the output is the last
- * argument): the head up to the output's 64-byte boundary with plain stores, the
- * rest streamed. An output not aligned to its elements runs plain. */
+/* A contiguous run of n elements of size es of a pass that streams (its nout
+ * outputs are the last arguments): the head up to the outputs' 64-byte boundary
+ * with plain stores, the rest streamed. Outputs not aligned to their elements, or
+ * not equally aligned (a fused pass), run plain. */
 static void run_streamed(fa_kernel k, char **base, int nargs, int nout, const int *fixed,
                          ptrdiff_t n, ptrdiff_t es) {
     const ptrdiff_t r = (ptrdiff_t)((uintptr_t)base[nargs - 1] % 64);

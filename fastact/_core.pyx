@@ -45,6 +45,7 @@ cdef extern from "fastact.h":
     const char *fa_act_name(fa_act act)
     int fa_act_nparams(fa_act act)
     int fa_act_nmodes(fa_act act)
+    int fa_act_streams(fa_act act, fa_op op)
     int fa_op_nin(fa_op op)
     int fa_op_nout(fa_op op)
     void fa_ufunc_loop(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps, void *data) nogil
@@ -77,6 +78,11 @@ ACTIVATIONS = tuple(fa_act_name(<fa_act>i).decode() for i in range(FA_ACT_COUNT)
 # name -> (number of parameters, number of modes), as csrc/activations.def says
 SHAPES = {fa_act_name(<fa_act>i).decode(): (fa_act_nparams(<fa_act>i), fa_act_nmodes(<fa_act>i))
           for i in range(FA_ACT_COUNT)}
+# name -> the passes whose large outputs are written with non-temporal stores
+# (activations.def's streams column; csrc/loops.c)
+STREAMS = {fa_act_name(<fa_act>i).decode():
+           tuple(op for op, o in OPS.items() if fa_act_streams(<fa_act>i, <fa_op>o))
+           for i in range(FA_ACT_COUNT)}
 ISAS = tuple(fa_isa_name(<fa_isa>i).decode() for i in range(FA_ISA_COUNT))
 COMPILER = FA_COMPILER.decode()
 TARGET_FLAGS = FA_TARGET_FLAGS.decode()

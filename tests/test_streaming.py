@@ -49,6 +49,11 @@ CASES = [  # (function, keyword arguments, per-element parameter array or None)
     ("gelu", {}, None),
     ("leaky_relu", {"negative_slope": 0.2}, None),
     ("prelu", {}, "weight"),
+    ("relu6", {}, None),
+    ("hardtanh", {"min_val": -0.5, "max_val": 2.0}, None),  # two parameters
+    ("hardsigmoid", {}, None),
+    ("hardswish", {}, None),
+    ("softsign", {}, None),
 ]
 OPS = ("forward", "backward", "fused")
 SENTINEL = 12345.0
@@ -108,29 +113,61 @@ def test_streamed_is_bit_identical(isa, name, kwargs, per, dtype, op):
                         np.testing.assert_array_equal(o.view(u), w.view(u),
                                                       err_msg=f"{name} {op} n={n} shift={shift},{s2}")
                         assert untouched(), f"{name} {op} n={n} shift={shift},{s2}: wrote outside the output"
-            # in place: the output is the input x
-            y = x.copy()
-            with threshold(0):
-                call(name, op, y, g, extra, kwargs, (y, None) if op == "fused" else y)
-            np.testing.assert_array_equal(y.view(u), wants[0].view(u),
-                                          err_msg=f"{name} {op} n={n} in place")
+            # in place, at every 64-byte offset: the output is the input x (and
+            # for the backward, g; for the fused pass, gx is g)
+            for shift in range(0, 64 // es, 3):
+                buf, y, untouched = guarded(n, shift, dtype)
+                y[...] = x
+                with threshold(0):
+                    call(name, op, y, g, extra, kwargs, (y, None) if op == "fused" else y)
+                np.testing.assert_array_equal(y.view(u), wants[0].view(u),
+                                              err_msg=f"{name} {op} n={n} in place on x")
+                assert untouched()
+                if op == "forward":
+                    continue
+                buf, g2, untouched = guarded(n, shift, dtype)
+                g2[...] = g
+                with threshold(0):
+                    got = call(name, op, x, g2, extra, kwargs, (None, g2) if op == "fused" else g2)
+                np.testing.assert_array_equal(g2.view(u), wants[-1].view(u),
+                                              err_msg=f"{name} {op} n={n} in place on g")
+                assert untouched()
 
 
-def test_unaligned_output():
+@pytest.mark.parametrize("name", ["relu", "relu_backward", "relu_fwd_bwd"])
+def test_unaligned_output(name):
     """An output not aligned to its elements (a view at an odd byte offset): the
     loop streams only to element-aligned outputs (NumPy may also hand it an aligned
     buffer and copy out itself); either way the same bits, nothing else written."""
     n = 5000
-    x = np.random.default_rng(3).standard_normal(n).astype(np.float32)
+    rng = np.random.default_rng(3)
+    x, g = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    fn = getattr(fastact, name)
+    args = (x,) if name == "relu" else (g, x) if name == "relu_backward" else (x, g)
     raw = np.zeros(n * 4 + 1, dtype=np.uint8)
     out = raw[1:].view(np.float32)
     assert not out.flags.aligned
     with threshold(1 << 62):
-        want = fastact.sigmoid(x)
+        want = fn(*args)
+    want = want[-1] if name == "relu_fwd_bwd" else want
     with threshold(0):
-        fastact.sigmoid(x, out=out)
+        fn(*args, out=(None, out) if name == "relu_fwd_bwd" else out)
     np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
     assert raw[0] == 0
+
+
+def test_streamed_passes_follow_the_registry():
+    """activations.def's streams column, as the binding reads it: the passes whose
+    arithmetic is cheaper than their memory traffic stream (every pass of an exact
+    activation; the backward passes that read the output), the others do not."""
+    from fastact import _core
+    from fastact._registry import ACTIVATIONS, ELEMENTWISE, EXACT
+    for name in ELEMENTWISE:
+        a = ACTIVATIONS[name]
+        want = (("forward", "backward", "fused") if a.modes == EXACT
+                else ("backward",) if a.backward_from == "output" else ())
+        assert _core.STREAMS[name] == want, name
+    assert _core.STREAMS["exp_shifted"] == ()
 
 
 def test_threshold_setter():
