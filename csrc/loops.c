@@ -47,9 +47,13 @@ enum { FA_BLOCK = 512, FA_MAX_ARGS = 2 + FA_MAX_PARAMS + 2 };
  * An earlier form (session 13) computed 4 KiB chunks into an L1 buffer and streamed
  * each out: on the Zen 4 it made sigmoid 1.2-1.46x slower, the burst of streamed
  * stores holding up the computation behind it; stored as the kernel goes, they
- * drain while it computes. Below the threshold plain stores win: the output stays
- * in cache for whatever reads it next (at 2,097,152 float32, streamed relu took
- * 1.37x as long, Zen 4). */
+ * drain while it computes. Below the threshold plain stores keep the output in
+ * cache for whatever reads it next. The threshold is conservative: on the Zen 4
+ * (32 MiB L3) streamed relu took 1.05x (median) to 1.30x (min) as long at
+ * 2,097,152 float32 (16 MiB of data) but 0.64-0.77x at 3,145,728, and backward
+ * and fused passes gained from 1,572,864 on (0.59-0.86x); a timed loop that
+ * alternates the two leaves each other's cache state, so near the cache's size
+ * these figures say little about a pipeline whose next step reads the output. */
 static ptrdiff_t stream_min_bytes = FA_STREAM_MIN_BYTES;
 
 ptrdiff_t fa_stream_min_bytes(ptrdiff_t bytes) {
