@@ -302,8 +302,31 @@ def test_parameters_given_take_the_plain_path_with_the_ufunc_bits():
         eb = _ufuncs.UFUNCS[(name, "backward", "accurate")](g, x, *vals)
         assert same_bits(getattr(fastact, name + "_backward")(g, x, *vals), eb), (name, "backward")
     d = _ufuncs.DIRECT[("leaky_relu", "forward", "accurate")]
-    for other in (np.float32(0.2), np.array(0.2), True, 1e39, 2 ** 60, "0.2"):
+    for other in (np.longdouble(0.2), np.int64(2), np.array(0.2), True, 1e39, 2 ** 60, "0.2"):
         assert d(x, None, None, (other,)) is NotImplemented, other
+
+
+@pytest.mark.parametrize("dtype", FLOATS + (np.float16,), ids=["float32", "float64", "float16"])
+def test_numpy_float_scalar_parameters_take_the_plain_path(dtype):
+    """A parameter given as a NumPy float16/32/64 scalar (an np.float32 slope)
+    runs on the plain path too, with the bits the ufunc gives for that value
+    cast to the data's dtype (what the binder passes it), in every op."""
+    from fastact import _ufuncs
+    x = inputs("elu", "forward", (300,), dtype, seed=13)[0]
+    g = np.random.default_rng(14).standard_normal(300).astype(dtype)
+    for name, base in (("leaky_relu", (0.1,)), ("elu", (0.7,)), ("hardtanh", (-0.3, 2.5)),
+                       ("softplus", (1.7, 5.0))):
+        for st in (np.float16, np.float32, np.float64):
+            ps = tuple(st(v) for v in base)
+            for op in API_SUFFIX:
+                args = (x,) if op == "forward" else (g, x) if op == "backward" else (x, g)
+                key = (name, op, "accurate")
+                got = _ufuncs.DIRECT[key](*args, params=ps)
+                assert got is not NotImplemented, (key, st)
+                expected = _ufuncs.UFUNCS[key](*args, *(np.asarray(p).astype(dtype) for p in ps))
+                pub = public(name, op)(*args, *ps)
+                for r, e, q in zip(*((v if op == "fused" else (v,)) for v in (got, expected, pub))):
+                    assert same_bits(r, e) and same_bits(q, e), (key, st)
     with pytest.raises(TypeError, match="multiple values"):
         fastact.leaky_relu(x, 0.2, negative_slope=0.3)
     with pytest.raises(TypeError):
