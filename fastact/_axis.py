@@ -44,6 +44,7 @@ Both: rows whose maximum is not finite (a NaN, a +inf, or every element -inf)
 come out all NaN, as in torch, with no floating-point warning. float16 is
 computed in float32 and rounded once at the end.
 """
+import math
 import operator
 
 import numpy as np
@@ -114,7 +115,7 @@ def _check_out(fname, out, shape, dtype, what="out"):
 def _blocks(shape, axis):
     """Index tuples of blocks of whole rows (never splitting `axis`), about
     _BLOCK elements each; one block for small arrays."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)  # np.prod: 3 us on a small shape
     if size <= _BLOCK or len(shape) < 2:
         return [(Ellipsis,)]
     b = 0 if axis != 0 else 1
@@ -376,12 +377,15 @@ def _run_rows(rows, name, op, mode, ins, outs, axis):
             if t is not o:
                 np.copyto(o, t)
         return
+    # axis moved last: a transpose by a fixed permutation (np.moveaxis checked its
+    # axes again on every call: 4 us of a 28 us softmax of (4, 16) along axis 0)
+    perm = tuple(k for k in range(len(shape)) if k != axis) + (axis,)
     for ix in _blocks(shape, axis):
-        bins = [np.ascontiguousarray(np.moveaxis(a[ix], axis, -1)) for a in ins]
+        bins = [np.ascontiguousarray(a[ix].transpose(perm)) for a in ins]
         bouts = [np.empty(bins[0].shape, o.dtype) for o in outs]
         rows(name, op, mode, tuple(a.reshape(-1, n) for a in bins + bouts))
         for o, b in zip(outs, bouts):
-            np.copyto(np.moveaxis(o[ix], axis, -1), b)
+            np.copyto(o[ix].transpose(perm), b)
 
 
 def _plain(a):
