@@ -120,9 +120,10 @@ def set_isa(name):
 
 def stream_min_bytes(nbytes=None):
     """The output size in bytes from which contiguous runs of the passes that
-    stream (csrc/activations.def) are written with non-temporal stores (csrc/loops.c), None where this build never streams;
-    given nbytes (an int >= 0), sets it first (tests, benchmarks) and returns
-    the previous value. Not thread-safe against calls running at the same time."""
+    stream (csrc/activations.def) are written with non-temporal stores
+    (csrc/loops.c), None where this build never streams; given nbytes (an int
+    >= 0), sets it first (tests, benchmarks) and returns the previous value.
+    Not thread-safe against calls running at the same time."""
     if nbytes is not None and (type(nbytes) is not int or nbytes < 0):
         raise ValueError(f"nbytes must be an int >= 0, got {nbytes!r}")
     cdef ptrdiff_t old = fa_stream_min_bytes(-1 if nbytes is None else nbytes)

@@ -128,7 +128,7 @@ def test_streamed_is_bit_identical(isa, name, kwargs, per, dtype, op):
                 buf, g2, untouched = guarded(n, shift, dtype)
                 g2[...] = g
                 with threshold(0):
-                    got = call(name, op, x, g2, extra, kwargs, (None, g2) if op == "fused" else g2)
+                    call(name, op, x, g2, extra, kwargs, (None, g2) if op == "fused" else g2)
                 np.testing.assert_array_equal(g2.view(u), wants[-1].view(u),
                                               err_msg=f"{name} {op} n={n} in place on g")
                 assert untouched()
