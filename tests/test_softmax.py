@@ -594,6 +594,51 @@ def test_row_kernel_bits_independent_of_blocking(name):
             np.testing.assert_array_equal(yt.T, _run(name, "forward", "accurate", [x], isa)[0])
 
 
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_kernel_groups_give_each_rows_bits(name, dtype):
+    """The forward takes short rows a vector's width at a time (csrc/rows-inl.h,
+    FN(rows_softmax_group)): in a block of 37 rows, each row gives the bits it
+    gives alone, whether its group holds only ordinary rows (some with maxima
+    that tie +0 and -0, which the group's reductions must break as a row's own
+    do) or special ones (NaN, +inf, all -inf, -inf among finite values, a span
+    beyond the narrow path's), at every length to 33, around the vector
+    multiples and the group limit (FA_ROWS_GROUP_BYTES), in both modes, on every
+    ISA; through the public function, no floating-point warning."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(14)
+    wide = 400.0 if dtype == np.float64 else 40.0
+    for n in list(range(1, 34)) + [63, 64, 65, 127, 128, 129, 255, 256, 257, 512, 513, 1100]:
+        x = (rng.standard_normal((37, n)) * 3).astype(dtype)
+        x[2] = -np.abs(x[2])
+        x[2, 0], x[2, n // 2] = -0.0, 0.0  # a maximum of 0 reached as -0.0 and +0.0
+        x[5] = -np.abs(x[5])
+        x[5, n - 1], x[5, 0] = -0.0, 0.0
+        x[9] = -np.abs(x[9])
+        x[9, :] = np.where(np.arange(n) % 2 == 0, -0.0, x[9])  # -0.0 ties only
+        x[17, n // 3] = np.nan
+        x[20, n - 1] = np.inf
+        x[22] = -np.inf
+        x[25] *= wide  # beyond the narrow span when n > 1
+        x[28, 0] = -np.inf
+        x[30] *= 1e-30
+        for mode in ("accurate", "fast"):
+            for isa in _rows_isas():
+                (whole,) = _run(name, "forward", mode, [x], isa)
+                for r in range(37):
+                    (one,) = _run(name, "forward", mode, [x[r:r + 1].copy()], isa)
+                    np.testing.assert_array_equal(
+                        np.signbit(whole[r:r + 1]), np.signbit(one), err_msg=f"{isa} {mode} n={n} row {r}")
+                    np.testing.assert_array_equal(whole[r:r + 1], one,
+                                                  err_msg=f"{isa} {mode} n={n} row {r}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with np.errstate(all="raise", under="ignore"):
+                    y = fn(name)(x, mode=mode)
+            from fastact import _ufuncs
+            np.testing.assert_array_equal(y, _run(name, "forward", mode, [x], _ufuncs.get_isa())[0])
+
+
 def test_row_kernel_log_softmax_backward_any_output():
     """log_softmax's backward takes any array as the output: rows holding a
     positive value or a NaN (not a log_softmax result) go through libm's exp and

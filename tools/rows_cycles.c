@@ -1,12 +1,12 @@
 /* Times the softmax / log_softmax row kernels of one ISA (csrc/rows-inl.h) straight
- * from its object file: the same N float32 elements as rows of several lengths,
+ * from its object file: the same N elements (float32, or float64) as rows of several lengths,
  * min of REPS runs, printed as ns per element and per row. What a row costs beyond
  * its elements (the difference between short and long rows) is the per-row chain:
  * the max/min reductions, the compensated totals, log_softmax's log, the passes.
  *
  *   gcc -O2 -Icsrc -DTABLE=fa_rows_table_avx512 tools/rows_cycles.c \
  *       build/temp.<platform>/csrc/targets/avx512.o -o /tmp/rc -lm
- *   taskset -c 1 /tmp/rc [-f] [-r REPS]        (-f: fast mode)
+ *   taskset -c 1 /tmp/rc [-f] [-d f64] [-r REPS]   (-f: fast mode; -d f64: float64 rows)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +30,24 @@ int main(int argc, char **argv) {
     enum { N = 65536 };
     static const ptrdiff_t lengths[] = {16, 64, 256, 1024};
     fa_mode mode = FA_MODE_ACCURATE;
-    int reps = 300;
+    int reps = 300, f64 = 0;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-f")) mode = FA_MODE_FAST;
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-d") && i + 1 < argc) f64 = !strcmp(argv[++i], "f64");
         else {
-            fprintf(stderr, "usage: %s [-f] [-r REPS]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-f] [-d f32|f64] [-r REPS]\n", argv[0]);
             return 2;
         }
     }
-    float *x = aligned_alloc(64, N * sizeof(float)), *y = aligned_alloc(64, N * sizeof(float));
+    float *x = aligned_alloc(64, N * sizeof(double)), *y = aligned_alloc(64, N * sizeof(double));
     if (!x || !y) return 1;
     srand(1);
-    for (ptrdiff_t i = 0; i < N; ++i) x[i] = 6.0f * ((float)rand() / (float)RAND_MAX) - 3.0f;
+    for (ptrdiff_t i = 0; i < N; ++i) {
+        double v = 6.0 * ((double)rand() / (double)RAND_MAX) - 3.0;
+        if (f64) ((double *)x)[i] = v;
+        else x[i] = (float)v;
+    }
     static const char *const names[FA_ROWS_COUNT] = {"softmax", "log_softmax"};
     for (int fn = 0; fn < FA_ROWS_COUNT; ++fn) {
         printf("%-12s", names[fn]);
@@ -52,7 +57,7 @@ int main(int argc, char **argv) {
             double best = 1e30;
             for (int r = 0; r < reps; ++r) {
                 double t = now();
-                TABLE[fn][FA_OP_FWD][mode][FA_F32](a, nrows, n);
+                TABLE[fn][FA_OP_FWD][mode][f64 ? FA_F64 : FA_F32](a, nrows, n);
                 t = now() - t;
                 if (t < best) best = t;
             }

@@ -114,4 +114,8 @@ FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
     *lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
     *hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
 }
+/* vf32_widen's inverse: lo's lanes then hi's, each rounded to float32 */
+FA_INLINE vf32 vf32_narrow(vf64 lo, vf64 hi) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
+}
 #endif

@@ -143,4 +143,8 @@ FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
     *lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     *hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
 }
+/* vf32_widen's inverse: lo's lanes then hi's, each rounded to float32 */
+FA_INLINE vf32 vf32_narrow(vf64 lo, vf64 hi) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+}
 #endif

@@ -91,4 +91,5 @@ FA_INLINE double vf64_xlane(double v, int w) { (void)w; return v; }
 FA_INLINE float vf32_lane0(float v) { return v; }
 FA_INLINE double vf64_lane0(double v) { return v; }
 FA_INLINE void vf32_widen(float v, double *lo, double *hi) { *lo = v, *hi = 0; }
+FA_INLINE float vf32_narrow(double lo, double hi) { return (void)hi, (float)lo; }
 #endif

@@ -128,4 +128,6 @@ FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
     *lo = _mm_cvtps_pd(v);
     *hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
 }
+/* vf32_widen's inverse: lo's lanes then hi's, each rounded to float32 */
+FA_INLINE vf32 vf32_narrow(vf64 lo, vf64 hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
 #endif
