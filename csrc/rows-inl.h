@@ -71,6 +71,31 @@ FA_INLINE mf32 fa_rows_lanebit_f32(int w) {
 FA_INLINE mf64 fa_rows_lanebit_f64(int w) {
     return vf64_lt(vf64_set1(0.5), vf64_loadu(FA_ROWS_LANEBIT_f64[fa_rows_log2(w)]));
 }
+
+/* log1p(t) in float64 for 0 <= t < 2^1000, to a few ulps of float64 (for
+ * float32 results), lane by lane: below 2^-20 the series t - t^2/2 + t^3/3
+ * (remainder below 2^-62 of t: a tiny t keeps its relative accuracy); above,
+ * log(1 + t) with 1 + t = m 2^k, m in [sqrt(1/2), sqrt 2): k ln2 + log1p(f),
+ * f = m - 1 exact, log1p(f) = 2 atanh(s) = 2s + s^3 Q(s^2) with s = f / (2 + f),
+ * |s| < 0.172, Q of math/log1p-inl.h (the series 2/(2j+1) to s^23, remainder
+ * below 2^-56 of the result). The rounding of 1 + t costs at most 2^-53 / t
+ * of the result, below 2^-33 from t = 2^-20 on. */
+FA_INLINE vf64 fa_rows_log1p64(vf64 t) {
+    vf64 one = vf64_set1(1.0), k, m = vf64_frexp(vf64_add(one, t), &k);
+    mf64 big = vf64_lt(vf64_set1(0x1.6a09e667f3bcdp+0), m); /* sqrt 2 */
+    m = vf64_select(big, vf64_mul(m, vf64_set1(0.5)), m);
+    k = vf64_select(big, vf64_add(k, one), k);
+    vf64 f = vf64_sub(m, one);
+    vf64 sv = vf64_div(f, vf64_add(vf64_set1(2.0), f)), s2 = vf64_mul(sv, sv);
+    int nq = (int)(sizeof(FA_ATANH_Q_f64) / sizeof(FA_ATANH_Q_f64[0]));
+    vf64 q = vf64_set1(FA_ATANH_Q_f64[nq - 1]);
+    for (int j = nq - 2; j >= 0; --j) q = vf64_fma(q, s2, vf64_set1(FA_ATANH_Q_f64[j]));
+    vf64 lg = vf64_add(vf64_fma(k, vf64_set1(FA_LN2H_f64), vf64_add(sv, sv)),
+                       vf64_fma(k, vf64_set1(FA_LN2L_f64), vf64_mul(vf64_mul(sv, s2), q)));
+    vf64 series = vf64_mul(t, vf64_sub(one, vf64_mul(t, vf64_sub(vf64_set1(0.5),
+                                                                  vf64_div(t, vf64_set1(3.0))))));
+    return vf64_select(vf64_lt(t, vf64_set1(0x1p-20)), series, lg);
+}
 #endif
 
 #define FA_ROWS_MOR FA_CAT(FA_CAT(m, FA_D), _or)
@@ -431,18 +456,17 @@ FA_INLINE VT FN(rows_inv)(ST sh, ST sl, int comp) {
 }
 
 /* log1p(th + tl), th >= 0 (a pair, |tl| <= ulp(th)), broadcast. float32: in
- * float64 from t = th + tl (within 2^-53 of it), rounded once: libm's log of 1 + t
- * (whose rounding costs at most 2^-53 / t of the result, below 2^-33 from t = 2^-20
- * on), and below 2^-20 the series t - t^2/2 + t^3/3 (remainder below 2^-62 of t),
+ * float64 from t = th + tl (within 2^-53 of it), rounded once: fa_rows_log1p64,
  * which keeps the relative accuracy of a tiny t (the dominant element's y =
- * -log1p(t)). One scalar log per row costs less than the vector pair log1p below,
- * and glibc's log1p is slower than its log (log_softmax on rows of 16: see the commit).
+ * -log1p(t)), on one lane here and on a group's lanes at once in
+ * FN(rows_log_softmax_group) (FN(rows_log1p_v)), with the same bits. It replaced
+ * libm's log per row, the largest of a short row's costs (log_softmax on rows of
+ * 64: see the commit).
  * float64: up to 1, the pair log1p of math/log1p-inl.h; above, libm's log of 1 + t
  * (>= log 2: an absolute error of half an ulp is all that matters). */
 FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
 #if !FA_IS_F64
-    double t = (double)th + (double)tl;
-    return S((ST)(t < 0x1p-20 ? t * (1 - t * (0.5 - t / 3)) : log(1 + t)));
+    return S((ST)vf64_lane0(fa_rows_log1p64(vf64_set1((double)th + (double)tl))));
 #else
     if (th <= 1) {
         VT lh, ll;
@@ -454,6 +478,16 @@ FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
     return S(log(uh) + ul / uh);
 #endif
 }
+
+#if !FA_IS_F64
+/* FN(rows_log1p) of every lane of th + tl */
+FA_INLINE VT FN(rows_log1p_v)(VT th, VT tl) {
+    vf64 h0, h1, l0, l1;
+    vf32_widen(th, &h0, &h1);
+    vf32_widen(tl, &l0, &l1);
+    return vf32_narrow(fa_rows_log1p64(vf64_add(h0, l0)), fa_rows_log1p64(vf64_add(h1, l1)));
+}
+#endif
 
 /* sum over the row of g * y (products rounded, as torch), as a pair */
 FA_INLINE ST FN(rows_dot)(const ST *g, const ST *y, ptrdiff_t n, int comp, ST *lo) {
@@ -611,7 +645,7 @@ FA_INLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) 
 
 FA_INLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
     int comp = !fast, f = fast && !FA_IS_F64; /* as FN(rows_log_softmax_row) */
-    ST m[NL], th[NL], tl[NL], pad[NL];
+    ST m[NL], pad[NL];
     VT vm, tv[NL], lo, lo2;
     FN(rtree) t[NL];
     if (!FN(rows_group_p1)(x, n, &vm)) return 0;
@@ -623,10 +657,18 @@ FA_INLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fa
     }
     VT ties = V(sub)(FN(rows_group_vec)(tv, 0), V(loadu)(pad));
     VT hi = FN(rtree_group)(t, &lo);
-    V(storeu)(th, FN(two_sum)(V(sub)(ties, S(1)), hi, &lo2));
+    VT vth = FN(two_sum)(V(sub)(ties, S(1)), hi, &lo2);
+#if !FA_IS_F64
+    ST ls[NL];
+    V(storeu)(ls, FN(rows_log1p_v)(vth, V(add)(lo, lo2)));
+    for (int r = 0; r < NL; ++r) FN(rows_lsm_out)(x + r * n, y + r * n, n, S(m[r]), S(ls[r]));
+#else
+    ST th[NL], tl[NL];
+    V(storeu)(th, vth);
     V(storeu)(tl, V(add)(lo, lo2));
     for (int r = 0; r < NL; ++r)
         FN(rows_lsm_out)(x + r * n, y + r * n, n, S(m[r]), FN(rows_log1p)(th[r], tl[r]));
+#endif
     return 1;
 }
 #endif

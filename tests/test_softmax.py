@@ -568,6 +568,26 @@ def test_log_softmax_of_a_dominant_element(dtype):
                           f"log_softmax {mode} {dtype} {isa}")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_of_equal_values(dtype):
+    """Rows of n equal values give -log(n) (t = n - 1 exactly: the row's own log1p,
+    fa_rows_log1p64 in float32, over its whole range of 1 + t = m 2^k), within
+    half an ulp plus the 2^-50 of a float64 log, for n = 1 .. 3000 and powers of
+    two and their neighbours to 2^20, alone and in groups, every ISA."""
+    dtype = np.dtype(dtype)
+    ns = sorted(set(range(1, 3001)) | {2 ** k + d for k in range(12, 21) for d in (-1, 0, 1)})
+    for isa in _rows_isas():
+        for n in ns:
+            rows = 1 if n > 300 else 20  # groups of short rows, and rows alone
+            x = np.full((rows, n), 0.75, dtype)
+            (y,) = _run("log_softmax", "forward", "accurate", [x], isa)
+            want = -np.log(np.float64(n)) if dtype == np.float32 else -np.log(np.longdouble(n))
+            got = y.astype(want.dtype)
+            ulp = np.spacing(np.abs(dtype.type(want))).astype(want.dtype)
+            err = np.abs(got - want) / ulp
+            assert err.max() <= 0.5 + 1e-4, (isa, dtype, n, float(err.max()))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_row_kernel_bits_independent_of_blocking(name):
     """A row's bits depend only on the row: the same rows run as one block, one

@@ -118,4 +118,12 @@ FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
 FA_INLINE vf32 vf32_narrow(vf64 lo, vf64 hi) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
 }
+/* v = m 2^k, m in [1, 2) returned, k (an integer, as a float64) in *k; v positive and normal */
+FA_INLINE vf64 vf64_frexp(vf64 v, vf64 *k) {
+    const __m256d two52 = _mm256_set1_pd(0x1p52); /* its bits: the biased exponent's place below */
+    __m256i e = _mm256_srli_epi64(_mm256_castpd_si256(v), 52);
+    *k = _mm256_sub_pd(_mm256_or_pd(_mm256_castsi256_pd(e), two52), _mm256_set1_pd(0x1p52 + 1023));
+    return _mm256_or_pd(_mm256_and_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x(0xfffffffffffffLL))),
+                        _mm256_set1_pd(1.0));
+}
 #endif

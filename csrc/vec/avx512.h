@@ -147,4 +147,9 @@ FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
 FA_INLINE vf32 vf32_narrow(vf64 lo, vf64 hi) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
 }
+/* v = m 2^k, m in [1, 2) returned, k (an integer, as a float64) in *k; v positive and normal */
+FA_INLINE vf64 vf64_frexp(vf64 v, vf64 *k) {
+    *k = _mm512_getexp_pd(v);
+    return _mm512_getmant_pd(v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+}
 #endif
