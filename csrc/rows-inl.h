@@ -53,8 +53,8 @@
 #define FA_ROWS_SPAN_f32 86.0f
 #define FA_ROWS_SPAN_f64 700.0
 #define FA_ROWS_BLOCK 16         /* plain-mode sums: terms per lane between folds */
-/* forward rows are taken FA_N at a time (FN(rows_group_vec)) while that many
- * rows fit in this many bytes (in L1 between the passes) */
+/* short rows are taken FA_N at a time (FN(rows_group_vec)) while that many
+ * rows of the arrays read twice fit in this many bytes (in L1 between passes) */
 #define FA_ROWS_GROUP_BYTES 16384
 /* 1 in the lanes whose index has bit w set, w = 1, 2, 4, 8 */
 #define FA_LB(w)                                                                           \
@@ -274,25 +274,27 @@ FA_INLINE VT FN(rows_group_vec)(VT *v, int op) {
 
 #if NL > 1
 /* The totals of the group's FA_N rows from their tree vectors t[0 .. FA_N-1],
- * as hi + *lo (lane r: row r), the same bits as FN(racc_total2) on each row.
- * A group's totals are finite (FN(rows_group_p1): at most n terms, each at
- * most 1), so racc_tail's test for the others is left out. */
-FA_INLINE VT FN(rtree_group)(FN(rtree) *t, VT *lo) {
+ * as *hi + *lo (lane r: row r), the same bits as FN(racc_total2) on each row.
+ * Returns 0 if a total is not finite (racc_tail's other branch, which the
+ * group leaves to the rows one by one). */
+FA_INLINE int FN(rtree_group)(FN(rtree) *t, VT *hi, VT *lo) {
 #if !FA_IS_F64
     vf64 d[2], h0, h1; /* float32: two groups of FA_N_f64 rows in float64 */
     for (int k = 0; k < 2; ++k) {
         FN(rtree) *u = t + k * FA_RT_N;
         FA_ROWS_GROUP(u, FA_RT_N, FA_RTREE_STEP, FA_RTREE_MERGE)
+        if (mf64_any(vf64_abs_gt(u[0].s, vf64_set1(C(FA_MAXF))))) return 0;
         d[k] = vf64_add(u[0].s, u[0].c);
     }
-    VT hi = vf32_narrow(d[0], d[1]);
-    vf32_widen(hi, &h0, &h1);
+    *hi = vf32_narrow(d[0], d[1]);
+    vf32_widen(*hi, &h0, &h1);
     *lo = vf32_narrow(vf64_sub(d[0], h0), vf64_sub(d[1], h1));
-    return hi;
 #else
     FA_ROWS_GROUP(t, NL, FA_RTREE_STEP, FA_RTREE_MERGE)
-    return FN(two_sum)(t[0].s, t[0].c, lo);
+    if (FA_CAT(FA_CAT(m, FA_D), _any)(V(abs_gt)(t[0].s, S(C(FA_MAXF))))) return 0;
+    *hi = FN(two_sum)(t[0].s, t[0].c, lo);
 #endif
+    return 1;
 }
 #endif
 
@@ -490,18 +492,25 @@ FA_INLINE VT FN(rows_log1p_v)(VT th, VT tl) {
 #endif
 
 /* sum over the row of g * y (products rounded, as torch), as a pair */
-FA_INLINE ST FN(rows_dot)(const ST *g, const ST *y, ptrdiff_t n, int comp, ST *lo) {
+FA_INLINE void FN(rows_dot_acc)(const ST *g, const ST *y, ptrdiff_t n, int comp, FN(racc) *a0,
+                                FN(racc) *a1) {
     VT zero = S(0);
-    FN(racc) a0 = {zero, zero, zero, 0}, a1 = {zero, zero, zero, 0};
+    FN(racc) z = {zero, zero, zero, 0};
+    *a0 = z;
+    *a1 = z;
     ptrdiff_t i = 0;
     for (; i + 2 * NL <= n; i += 2 * NL) {
-        FN(racc_add)(&a0, V(mul)(V(loadu)(g + i), V(loadu)(y + i)), comp);
-        FN(racc_add)(&a1, V(mul)(V(loadu)(g + i + NL), V(loadu)(y + i + NL)), comp);
+        FN(racc_add)(a0, V(mul)(V(loadu)(g + i), V(loadu)(y + i)), comp);
+        FN(racc_add)(a1, V(mul)(V(loadu)(g + i + NL), V(loadu)(y + i + NL)), comp);
     }
     for (; i < n; i += NL) {
         ptrdiff_t cnt = n - i < NL ? n - i : NL;
-        FN(racc_add)(&a0, V(mul)(V(load_tail)(g + i, cnt), V(load_tail)(y + i, cnt)), comp);
+        FN(racc_add)(a0, V(mul)(V(load_tail)(g + i, cnt), V(load_tail)(y + i, cnt)), comp);
     }
+}
+FA_INLINE ST FN(rows_dot)(const ST *g, const ST *y, ptrdiff_t n, int comp, ST *lo) {
+    FN(racc) a0, a1;
+    FN(rows_dot_acc)(g, y, n, comp, &a0, &a1);
     return FN(racc_total2)(a0, a1, comp, lo);
 }
 
@@ -623,7 +632,7 @@ FA_INLINE int FN(rows_group_p1)(const ST *x, ptrdiff_t n, VT *m) {
 FA_INLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
     int comp = !fast;
     ST m[NL], inv[NL];
-    VT vm, sl;
+    VT vm, sl = S(0);
     FN(rtree) t[NL];
     if (!FN(rows_group_p1)(x, n, &vm)) return 0;
     V(storeu)(m, vm);
@@ -634,7 +643,10 @@ FA_INLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) 
         FN(rows_exp_acc)(x + r * n, y + r * n, n, m[r], 1, fast, comp, 0, 1, &a0, &a1, &t0, &pad);
         t[r] = FN(racc_pre)(a0, a1, comp);
     }
-    VT s = FN(rtree_group)(t, &sl);
+    VT s = S(1);
+    /* finite (at most n terms, each at most 1): never 0 here, where y may
+     * already hold e in x's place */
+    (void)FN(rtree_group)(t, &s, &sl);
     /* FN(rows_inv), lane by lane */
     VT q = V(div)(S(1), s);
     if (comp) q = V(fma)(q, V(sub)(FN(residual)(S(1), q, s), V(mul)(sl, q)), q);
@@ -646,7 +658,7 @@ FA_INLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) 
 FA_INLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
     int comp = !fast, f = fast && !FA_IS_F64; /* as FN(rows_log_softmax_row) */
     ST m[NL], pad[NL];
-    VT vm, tv[NL], lo, lo2;
+    VT vm, tv[NL], lo = S(0), lo2;
     FN(rtree) t[NL];
     if (!FN(rows_group_p1)(x, n, &vm)) return 0;
     V(storeu)(m, vm);
@@ -656,7 +668,8 @@ FA_INLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fa
         t[r] = FN(racc_pre)(a0, a1, comp);
     }
     VT ties = V(sub)(FN(rows_group_vec)(tv, 0), V(loadu)(pad));
-    VT hi = FN(rtree_group)(t, &lo);
+    VT hi = S(0);
+    (void)FN(rtree_group)(t, &hi, &lo); /* finite, as in FN(rows_softmax_group) */
     VT vth = FN(two_sum)(V(sub)(ties, S(1)), hi, &lo2);
 #if !FA_IS_F64
     ST ls[NL];
@@ -673,29 +686,6 @@ FA_INLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fa
 }
 #endif
 
-/* The forward over nr rows: groups of FA_N rows while they fit in
- * FA_ROWS_GROUP_BYTES (not on the scalar target, one lane), then one by one. */
-#define FA_ROWS_FWD(name)                                                                  \
-    FA_INLINE void FN(rows_##name##_fwd)(const ST *x, ST *y, ptrdiff_t nr, ptrdiff_t n,    \
-                                         int fast) {                                       \
-        ptrdiff_t r = 0;                                                                   \
-        FA_ROWS_FWD_GROUPS(name)                                                           \
-        for (; r < nr; ++r) FN(rows_##name##_row)(x + r * n, NULL, y + r * n, NULL, n, fast); \
-    }
-#if NL > 1
-#define FA_ROWS_FWD_GROUPS(name)                                                           \
-    if (n <= FA_ROWS_GROUP_BYTES / (NL * (ptrdiff_t)sizeof(ST)))                           \
-        for (; r + NL <= nr; r += NL)                                                      \
-            if (!FN(rows_##name##_group)(x + r * n, y + r * n, n, fast))                   \
-                for (ptrdiff_t k = r; k < r + NL; ++k)                                     \
-                    FN(rows_##name##_row)(x + k * n, NULL, y + k * n, NULL, n, fast);
-#else
-#define FA_ROWS_FWD_GROUPS(name)
-#endif
-FA_ROWS_FWD(softmax)
-FA_ROWS_FWD(log_softmax)
-#undef FA_ROWS_FWD
-#undef FA_ROWS_FWD_GROUPS
 
 /* Backward rows (from the output y). */
 FA_INLINE void FN(rows_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
@@ -744,6 +734,85 @@ FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, pt
         FN(rows_lsm_bwd_loop)(g, y, gx, n, vsg, 0);
 }
 
+#if NL > 1
+/* The backward of short rows, FA_N at a time as the forward: softmax's sums of
+ * g * y, log_softmax's maxima and minima of y and sums of g, for the group at
+ * once; 0 (nothing written) if a row needs its own path: a total that is not
+ * finite, or for log_softmax a y that is not a log_softmax output or not narrow. */
+FA_INLINE int FN(rows_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+    ST d[NL];
+    VT hi, lo;
+    FN(rtree) t[NL];
+    for (int r = 0; r < NL; ++r) {
+        FN(racc) a0, a1;
+        FN(rows_dot_acc)(g + r * n, y + r * n, n, 1, &a0, &a1);
+        t[r] = FN(racc_pre)(a0, a1, 1);
+    }
+    if (!FN(rtree_group)(t, &hi, &lo)) return 0;
+    V(storeu)(d, V(add)(hi, lo));
+    for (int r = 0; r < NL; ++r) FN(rows_softmax_grad)(g + r * n, y + r * n, gx + r * n, n, d[r]);
+    return 1;
+}
+
+FA_INLINE int FN(rows_log_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+    ST sg[NL];
+    VT vx[NL], vn[NL], hi, lo, zero = S(0);
+    FN(rtree) t[NL];
+    for (int r = 0; r < NL; ++r) {
+        FN(racc) a0 = {zero, zero, zero, 0}, a1 = {zero, zero, zero, 0};
+        FN(rows_maxmin_v)(y + r * n, n, &vx[r], &vn[r], g + r * n, 1, &a0, &a1);
+        t[r] = FN(racc_pre)(a0, a1, 1);
+    }
+    VT m = FN(rows_group_vec)(vx, 1), mn = FN(rows_group_vec)(vn, 2);
+    /* FN(rows_log_softmax_bwd_row)'s tests, lane by lane: bad, ymax > 0, not narrow */
+    if (FA_CAT(FA_CAT(m, FA_D), _any)(V(abs_gt)(m, S(C(FA_MAXF))))) return 0;
+    if (FA_CAT(FA_CAT(m, FA_D), _any)(FA_ROWS_MOR(V(lt)(zero, m), V(lt)(mn, S(-C(FA_ROWS_SPAN))))))
+        return 0;
+    if (!FN(rtree_group)(t, &hi, &lo)) return 0;
+    V(storeu)(sg, V(add)(hi, lo));
+    for (int r = 0; r < NL; ++r)
+        FN(rows_lsm_bwd_loop)(g + r * n, y + r * n, gx + r * n, n, S(sg[r]), 1);
+    return 1;
+}
+#endif
+
+/* nr rows: FA_N at a time while that many rows of each of the NA arrays read
+ * twice fit in FA_ROWS_GROUP_BYTES (GROUP, a call on the rows from r, returning
+ * 0 if they must go one by one), then one by one (ROW, a call on row k); the
+ * scalar target (one lane) has no groups. The backward reads g and y twice:
+ * counted as one array, softmax's backward on rows of 256 (AVX-512, float32,
+ * groups of 64 KiB) took 1.16x as long as row by row. */
+#if NL > 1
+#define FA_ROWS_RUN(NA, GROUP, ROW)                                                        \
+    ptrdiff_t r = 0, k;                                                                    \
+    if (n <= FA_ROWS_GROUP_BYTES / ((NA) * NL * (ptrdiff_t)sizeof(ST)))                    \
+        for (; r + NL <= nr; r += NL)                                                      \
+            if (!(GROUP))                                                                  \
+                for (k = r; k < r + NL; ++k) ROW;                                          \
+    for (k = r; k < nr; ++k) ROW;
+#else
+#define FA_ROWS_RUN(NA, GROUP, ROW)                                                        \
+    for (ptrdiff_t k = 0; k < nr; ++k) ROW;
+#endif
+FA_INLINE void FN(rows_softmax_fwd)(const ST *x, ST *y, ptrdiff_t nr, ptrdiff_t n, int fast) {
+    FA_ROWS_RUN(1, FN(rows_softmax_group)(x + r * n, y + r * n, n, fast),
+                FN(rows_softmax_row)(x + k * n, NULL, y + k * n, NULL, n, fast))
+}
+FA_INLINE void FN(rows_log_softmax_fwd)(const ST *x, ST *y, ptrdiff_t nr, ptrdiff_t n, int fast) {
+    FA_ROWS_RUN(1, FN(rows_log_softmax_group)(x + r * n, y + r * n, n, fast),
+                FN(rows_log_softmax_row)(x + k * n, NULL, y + k * n, NULL, n, fast))
+}
+FA_INLINE void FN(rows_softmax_bwd)(const ST *g, const ST *y, ST *gx, ptrdiff_t nr, ptrdiff_t n) {
+    FA_ROWS_RUN(2, FN(rows_softmax_bwd_group)(g + r * n, y + r * n, gx + r * n, n),
+                FN(rows_softmax_bwd_row)(g + k * n, y + k * n, gx + k * n, n))
+}
+FA_INLINE void FN(rows_log_softmax_bwd)(const ST *g, const ST *y, ST *gx, ptrdiff_t nr,
+                                        ptrdiff_t n) {
+    FA_ROWS_RUN(2, FN(rows_log_softmax_bwd_group)(g + r * n, y + r * n, gx + r * n, n),
+                FN(rows_log_softmax_bwd_row)(g + k * n, y + k * n, gx + k * n, n))
+}
+#undef FA_ROWS_RUN
+
 /* The table's kernels: args = inputs then outputs (FWD x, y; BWD g, y, gx;
  * FUSED x, g, y, gx), nrows rows of n elements each. */
 #define FA_ROWS_DEFINE(name)                                                               \
@@ -754,9 +823,7 @@ FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, pt
         FN(rows_##name##_fwd)((const ST *)a[0], (ST *)a[1], nr, n, 1);                     \
     }                                                                                      \
     static void FN(name##_rk_bwd)(void *const *a, ptrdiff_t nr, ptrdiff_t n) {             \
-        for (ptrdiff_t r = 0; r < nr; ++r)                                                 \
-            FN(rows_##name##_bwd_row)((const ST *)a[0] + r * n, (const ST *)a[1] + r * n,  \
-                                      (ST *)a[2] + r * n, n);                              \
+        FN(rows_##name##_bwd)((const ST *)a[0], (const ST *)a[1], (ST *)a[2], nr, n);      \
     }                                                                                      \
     static void FN(name##_rk_fused_acc)(void *const *a, ptrdiff_t nr, ptrdiff_t n) {       \
         for (ptrdiff_t r = 0; r < nr; ++r)                                                 \

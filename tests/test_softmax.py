@@ -568,6 +568,43 @@ def test_log_softmax_of_a_dominant_element(dtype):
                           f"log_softmax {mode} {dtype} {isa}")
 
 
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_kernel_backward_groups_give_each_rows_bits(name, dtype):
+    """The backward takes short rows a vector's width at a time too
+    (FN(rows_softmax_bwd_group)): each row of a 37-row block gives its own bits,
+    whether its group is ordinary or holds one row that needs the row path (a
+    sum that overflows, NaN in g or y, for log_softmax a y that is not a
+    log_softmax output (positive: libm's exp, which gives inf where the narrow
+    exponential would not) or one beyond the narrow span), in place on g and on
+    y as well, every length to 33 and around the group limit, every ISA."""
+    from fastact import _ufuncs
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(15)
+    big = float(np.finfo(dtype).max) / 4
+    huge = 100.0 if dtype == np.float32 else 1000.0  # exp overflows
+    specials = [None, ("y", 0, np.nan), ("g", slice(None), big), ("g", -1, np.nan)]
+    if name == "log_softmax":
+        specials += [("y", -1, huge), ("y", 0, -1000.0)]
+    for n in list(range(1, 34)) + [64, 65, 255, 256, 257, 513]:
+        x = (rng.standard_normal((37, n)) * 3).astype(dtype)
+        for isa in _rows_isas():
+            (y0,) = _run(name, "forward", "accurate", [x], isa)
+            for sp in specials:
+                y, g = y0.copy(), _grad_like(x, seed=n)
+                if sp is not None:
+                    (g if sp[0] == "g" else y)[5, sp[1]] = sp[2]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    (whole,) = _run(name, "backward", "accurate", [g, y], isa)
+                    for r in range(37):
+                        (one,) = _run(name, "backward", "accurate", [g[r:r + 1].copy(), y[r:r + 1].copy()], isa)
+                        np.testing.assert_array_equal(whole[r:r + 1], one, err_msg=f"{isa} n={n} {sp} row {r}")
+                    for k in (0, 1):  # gx in g's place, then in y's
+                        ins = [g.copy(), y.copy()]
+                        _ufuncs.rows(name, "backward", "accurate", (ins[0], ins[1], ins[k]), isa)
+                        np.testing.assert_array_equal(ins[k], whole, err_msg=f"{isa} n={n} in place {k}")
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_log_softmax_of_equal_values(dtype):
     """Rows of n equal values give -log(n) (t = n - 1 exactly: the row's own log1p,

@@ -6,7 +6,8 @@
  *
  *   gcc -O2 -Icsrc -DTABLE=fa_rows_table_avx512 tools/rows_cycles.c \
  *       build/temp.<platform>/csrc/targets/avx512.o -o /tmp/rc -lm
- *   taskset -c 1 /tmp/rc [-f] [-d f64] [-r REPS]   (-f: fast mode; -d f64: float64 rows)
+ *   taskset -c 1 /tmp/rc [-f] [-b] [-d f64] [-r REPS]
+ *   (-f: fast mode; -b: the backward, from the forward's output; -d f64: float64 rows)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,18 +31,20 @@ int main(int argc, char **argv) {
     enum { N = 65536 };
     static const ptrdiff_t lengths[] = {16, 64, 256, 1024};
     fa_mode mode = FA_MODE_ACCURATE;
-    int reps = 300, f64 = 0;
+    int reps = 300, f64 = 0, bwd = 0;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-f")) mode = FA_MODE_FAST;
+        else if (!strcmp(argv[i], "-b")) bwd = 1;
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-d") && i + 1 < argc) f64 = !strcmp(argv[++i], "f64");
         else {
-            fprintf(stderr, "usage: %s [-f] [-d f32|f64] [-r REPS]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-f] [-b] [-d f32|f64] [-r REPS]\n", argv[0]);
             return 2;
         }
     }
     float *x = aligned_alloc(64, N * sizeof(double)), *y = aligned_alloc(64, N * sizeof(double));
-    if (!x || !y) return 1;
+    float *gx = aligned_alloc(64, N * sizeof(double));
+    if (!x || !y || !gx) return 1;
     srand(1);
     for (ptrdiff_t i = 0; i < N; ++i) {
         double v = 6.0 * ((double)rand() / (double)RAND_MAX) - 3.0;
@@ -53,11 +56,14 @@ int main(int argc, char **argv) {
         printf("%-12s", names[fn]);
         for (size_t k = 0; k < sizeof lengths / sizeof *lengths; ++k) {
             const ptrdiff_t n = lengths[k], nrows = N / n;
-            void *a[2] = {x, y};
+            void *a[3] = {x, y, gx}; /* forward x -> y; backward g = x, y -> gx */
+            const fa_dtype dt = f64 ? FA_F64 : FA_F32;
+            TABLE[fn][FA_OP_FWD][mode][dt](a, nrows, n);
             double best = 1e30;
             for (int r = 0; r < reps; ++r) {
                 double t = now();
-                TABLE[fn][FA_OP_FWD][mode][f64 ? FA_F64 : FA_F32](a, nrows, n);
+                if (bwd) TABLE[fn][FA_OP_BWD][FA_MODE_ACCURATE][dt](a, nrows, n);
+                else TABLE[fn][FA_OP_FWD][mode][dt](a, nrows, n);
                 t = now() - t;
                 if (t < best) best = t;
             }
@@ -68,5 +74,6 @@ int main(int argc, char **argv) {
     }
     free(x);
     free(y);
+    free(gx);
     return 0;
 }
