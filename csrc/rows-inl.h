@@ -54,8 +54,12 @@
 #define FA_ROWS_SPAN_f64 700.0
 #define FA_ROWS_BLOCK 16         /* plain-mode sums: terms per lane between folds */
 /* short rows are taken FA_N at a time (FN(rows_group_vec)) while that many
- * rows of the arrays read twice fit in this many bytes (in L1 between passes) */
+ * rows of the arrays read twice fit in this many bytes (in L1 between passes),
+ * on targets of 8 lanes or more: on SSE2 (4 and 2) groups took up to 1.15x
+ * (float64) and 1.37x (float32 fast mode, rows of 256 to 1,024) as long as
+ * rows one by one, for 0.75-0.89x on rows of 16 to 64 */
 #define FA_ROWS_GROUP_BYTES 16384
+#define FA_ROWS_GROUPS (NL >= 8)
 /* 1 in the lanes whose index has bit w set, w = 1, 2, 4, 8 */
 #define FA_LB(w)                                                                           \
     {!!(0 & (w)), !!(1 & (w)), !!(2 & (w)), !!(3 & (w)), !!(4 & (w)), !!(5 & (w)),         \
@@ -80,7 +84,8 @@ FA_INLINE mf64 fa_rows_lanebit_f64(int w) {
  * |s| < 0.172, Q of math/log1p-inl.h (the series 2/(2j+1) to s^23, remainder
  * below 2^-56 of the result). The rounding of 1 + t costs at most 2^-53 / t
  * of the result, below 2^-33 from t = 2^-20 on. */
-FA_INLINE vf64 fa_rows_log1p64(vf64 t) {
+#if FA_N_f32 >= 8 /* float32 rows' FA_ROWS_GROUPS: its only user */
+static FA_NOINLINE vf64 fa_rows_log1p64(vf64 t) {
     vf64 one = vf64_set1(1.0), k, m = vf64_frexp(vf64_add(one, t), &k);
     mf64 big = vf64_lt(vf64_set1(0x1.6a09e667f3bcdp+0), m); /* sqrt 2 */
     m = vf64_select(big, vf64_mul(m, vf64_set1(0.5)), m);
@@ -96,6 +101,7 @@ FA_INLINE vf64 fa_rows_log1p64(vf64 t) {
                                                                   vf64_div(t, vf64_set1(3.0))))));
     return vf64_select(vf64_lt(t, vf64_set1(0x1p-20)), series, lg);
 }
+#endif
 #endif
 
 #define FA_ROWS_MOR FA_CAT(FA_CAT(m, FA_D), _or)
@@ -272,7 +278,7 @@ FA_INLINE VT FN(rows_group_vec)(VT *v, int op) {
 #undef FA_HSTEP
 #undef FA_HMERGE
 
-#if NL > 1
+#if FA_ROWS_GROUPS
 /* The totals of the group's FA_N rows from their tree vectors t[0 .. FA_N-1],
  * as *hi + *lo (lane r: row r), the same bits as FN(racc_total2) on each row.
  * Returns 0 if a total is not finite (racc_tail's other branch, which the
@@ -458,17 +464,23 @@ FA_INLINE VT FN(rows_inv)(ST sh, ST sl, int comp) {
 }
 
 /* log1p(th + tl), th >= 0 (a pair, |tl| <= ulp(th)), broadcast. float32: in
- * float64 from t = th + tl (within 2^-53 of it), rounded once: fa_rows_log1p64,
- * which keeps the relative accuracy of a tiny t (the dominant element's y =
- * -log1p(t)), on one lane here and on a group's lanes at once in
- * FN(rows_log_softmax_group) (FN(rows_log1p_v)), with the same bits. It replaced
- * libm's log per row, the largest of a short row's costs (log_softmax on rows of
- * 64: see the commit).
+ * float64 from t = th + tl (within 2^-53 of it), rounded once, keeping the
+ * relative accuracy of a tiny t (the dominant element's y = -log1p(t)). Where
+ * rows go in groups (FA_ROWS_GROUPS): fa_rows_log1p64, on one lane here and on
+ * a group's lanes at once in FN(rows_log_softmax_group) (FN(rows_log1p_v)), with
+ * the same bits; it replaced libm's log per row, the largest of a short row's
+ * costs there (see the commit). Elsewhere libm's log of 1 + t (the same
+ * series below 2^-20): one row at a time, the vector log's chain of float64
+ * divisions and steps (no FMA on SSE2) took 1.12-1.38x as long on rows of 16
+ * to 64.
  * float64: up to 1, the pair log1p of math/log1p-inl.h; above, libm's log of 1 + t
  * (>= log 2: an absolute error of half an ulp is all that matters). */
 FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
-#if !FA_IS_F64
+#if !FA_IS_F64 && FA_ROWS_GROUPS
     return S((ST)vf64_lane0(fa_rows_log1p64(vf64_set1((double)th + (double)tl))));
+#elif !FA_IS_F64
+    double t = (double)th + (double)tl;
+    return S((ST)(t < 0x1p-20 ? t * (1 - t * (0.5 - t / 3)) : log(1 + t)));
 #else
     if (th <= 1) {
         VT lh, ll;
@@ -481,7 +493,7 @@ FA_INLINE VT FN(rows_log1p)(ST th, ST tl) {
 #endif
 }
 
-#if !FA_IS_F64
+#if !FA_IS_F64 && FA_ROWS_GROUPS
 /* FN(rows_log1p) of every lane of th + tl */
 FA_INLINE VT FN(rows_log1p_v)(VT th, VT tl) {
     vf64 h0, h1, l0, l1;
@@ -614,7 +626,7 @@ FA_INLINE void FN(rows_log_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx,
  * FN(rows_group_p1) returns 0 if a row is special (a maximum that is not finite,
  * or a span beyond SPAN): the group then returns 0 having written nothing, and
  * the caller takes its rows one by one. */
-#if NL > 1
+#if FA_ROWS_GROUPS
 FA_INLINE int FN(rows_group_p1)(const ST *x, ptrdiff_t n, VT *m) {
     VT vx[NL], vn[NL];
     for (int r = 0; r < NL; ++r)
@@ -629,7 +641,7 @@ FA_INLINE int FN(rows_group_p1)(const ST *x, ptrdiff_t n, VT *m) {
     return !FA_CAT(FA_CAT(m, FA_D), _any)(V(lt)(span, S(-C(FA_ROWS_SPAN))));
 }
 
-FA_INLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
+static FA_NOINLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
     int comp = !fast;
     ST m[NL], inv[NL];
     VT vm, sl = S(0);
@@ -655,7 +667,7 @@ FA_INLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) 
     return 1;
 }
 
-FA_INLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
+static FA_NOINLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
     int comp = !fast, f = fast && !FA_IS_F64; /* as FN(rows_log_softmax_row) */
     ST m[NL], pad[NL];
     VT vm, tv[NL], lo = S(0), lo2;
@@ -734,12 +746,12 @@ FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, pt
         FN(rows_lsm_bwd_loop)(g, y, gx, n, vsg, 0);
 }
 
-#if NL > 1
+#if FA_ROWS_GROUPS
 /* The backward of short rows, FA_N at a time as the forward: softmax's sums of
  * g * y, log_softmax's maxima and minima of y and sums of g, for the group at
  * once; 0 (nothing written) if a row needs its own path: a total that is not
  * finite, or for log_softmax a y that is not a log_softmax output or not narrow. */
-FA_INLINE int FN(rows_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+static FA_NOINLINE int FN(rows_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
     ST d[NL];
     VT hi, lo;
     FN(rtree) t[NL];
@@ -754,7 +766,7 @@ FA_INLINE int FN(rows_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdi
     return 1;
 }
 
-FA_INLINE int FN(rows_log_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+static FA_NOINLINE int FN(rows_log_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
     ST sg[NL];
     VT vx[NL], vn[NL], hi, lo, zero = S(0);
     FN(rtree) t[NL];
@@ -778,11 +790,12 @@ FA_INLINE int FN(rows_log_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, p
 
 /* nr rows: FA_N at a time while that many rows of each of the NA arrays read
  * twice fit in FA_ROWS_GROUP_BYTES (GROUP, a call on the rows from r, returning
- * 0 if they must go one by one), then one by one (ROW, a call on row k); the
- * scalar target (one lane) has no groups. The backward reads g and y twice:
+ * 0 if they must go one by one), then one by one (ROW, a call on row k); only
+ * targets of 8 lanes or more (FA_ROWS_GROUPS) have groups. The backward reads g
+ * and y twice:
  * counted as one array, softmax's backward on rows of 256 (AVX-512, float32,
  * groups of 64 KiB) took 1.16x as long as row by row. */
-#if NL > 1
+#if FA_ROWS_GROUPS
 #define FA_ROWS_RUN(NA, GROUP, ROW)                                                        \
     ptrdiff_t r = 0, k;                                                                    \
     if (n <= FA_ROWS_GROUP_BYTES / ((NA) * NL * (ptrdiff_t)sizeof(ST)))                    \
