@@ -26,11 +26,12 @@
  * A row's result depends only on the row and its length (never on the rows
  * around it, the blocking, the alignment or the layout the caller copied from);
  * across ISAs it differs by the lane count of the sums and the FMA.
- * Short rows (forward): FA_N rows at a time (FN(rows_softmax_group)), each pass
- * over every row of the group before the next, and the lane trees of the
- * maxima, minima, tie counts and totals, the narrow-span test and softmax's
- * reciprocal computed for the group at once in vectors, with the bits each row
- * gets alone; a group holding a special row is taken row by row.
+ * Short rows (forward and backward, on targets of 8 lanes or more): FA_N rows at
+ * a time (FN(rows_softmax_group) ...), each pass over every row of the group
+ * before the next, and the lane trees of the maxima, minima, tie counts and
+ * totals, the narrow-span test, softmax's reciprocal and log_softmax's log
+ * computed for the group at once in vectors, with the bits each row gets alone;
+ * a group holding a row that needs the row path is taken row by row.
  *
  * Backward from the output (no mode: accurate sums):
  *   softmax      gx = y * (g - sum(g * y))      (torch's order; products rounded)
@@ -105,6 +106,7 @@ static FA_NOINLINE vf64 fa_rows_log1p64(vf64 t) {
 #endif
 
 #define FA_ROWS_MOR FA_CAT(FA_CAT(m, FA_D), _or)
+#define FA_ROWS_MANY FA_CAT(FA_CAT(m, FA_D), _any)
 
 /* A lane accumulator. Compensated mode: the sum s and its running error c.
  * Plain mode: the terms go into b with one addition each, and every
@@ -162,21 +164,8 @@ FA_INLINE int FN(rows_finite)(ST v) { return v <= C(FA_MAXF) && v >= -C(FA_MAXF)
  * dependency chain is shorter: on short rows it is on every row's critical path
  * (softmax on rows of 16, AVX-512, 14% faster: see the commit).
  * float64: the vectors and then the lanes added by TwoSum, the errors beside. */
-#if !FA_IS_F64
-#define FA_RT vf64 /* the tree's vectors */
-#define FA_RT_N FA_N_f64
-#define FA_RT_ST double
-#define FA_RT_V(op) vf64_##op
-#define FA_RT_LANEBIT fa_rows_lanebit_f64
-#else
-#define FA_RT VT
-#define FA_RT_N NL
-#define FA_RT_ST ST
-#define FA_RT_V(op) V(op)
-#define FA_RT_LANEBIT FA_CAT(fa_rows_lanebit_, FA_D)
-#endif
 typedef struct {
-    FA_RT s, c;
+    vf64 s, c; /* float64 for both dtypes: float32's widened */
 } FN(rtree);
 
 FA_INLINE FN(rtree) FN(racc_pre)(FN(racc) a, FN(racc) b, int comp) {
@@ -211,7 +200,7 @@ FA_INLINE void FN(rtree_step)(FN(rtree) *t, int w) {
 #endif
 }
 
-FA_INLINE ST FN(racc_tail)(FA_RT_ST s0, FA_RT_ST c0, ST *lo) {
+FA_INLINE ST FN(racc_tail)(double s0, double c0, ST *lo) {
 #if !FA_IS_F64
     if (!(s0 <= C(FA_MAXF) && s0 >= -C(FA_MAXF))) { /* inf, NaN, or beyond the float range */
         *lo = 0;
@@ -232,19 +221,20 @@ FA_INLINE ST FN(racc_tail)(FA_RT_ST s0, FA_RT_ST c0, ST *lo) {
 
 FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
     FN(rtree) t = FN(racc_pre)(a, b, comp);
-    for (int w = FA_RT_N / 2; w >= 1; w /= 2) FN(rtree_step)(&t, w);
-    return FN(racc_tail)(FA_RT_V(lane0)(t.s), FA_RT_V(lane0)(t.c), lo);
+    for (int w = FA_N_f64 / 2; w >= 1; w /= 2) FN(rtree_step)(&t, w);
+    return FN(racc_tail)(vf64_lane0(t.s), vf64_lane0(t.c), lo);
 }
 
-/* Group reductions (the forward of short rows, FA_N rows at a time): v[r] is
- * row r's vector; after the steps, lane r of v[0] holds, bit for bit, what
- * lane 0 of row r's own tree holds. Step w: every live vector takes its tree
- * step, then v[i] (i < w) and v[i + w] merge: v[i] keeps its lanes whose index
- * has bit w clear, and the others take v[i + w]'s values moved over by w
- * (V(xlane)), so each row's values keep their place relative to its lane 0
- * and every later step pairs them as the row's own tree does. Row r ends in
- * lane r. About 6 operations per row and step against a row's own 2 plus the
- * extraction, but no chain of them per row. */
+/* Group reductions (short rows, FA_N at a time): v[r] is row r's vector; after
+ * the steps, lane r of v[0] holds, bit for bit, what lane 0 of row r's own tree
+ * holds. Step w: every live vector takes its tree step, then v[i] (i < w) and
+ * v[i + w] merge: v[i] keeps its lanes whose index has bit w clear, and the
+ * others take v[i + w]'s values moved over by w (V(xlane)), so each row's values
+ * keep their place relative to its lane 0 and every later step pairs them as
+ * the row's own tree does (float64's compensated steps are not symmetric in
+ * the two lanes they join). Row r ends in lane r. About 7 operations per row
+ * in all, as many as a row's own tree on AVX-512 before its extraction, but no
+ * chain of them per row and no scalar steps after. */
 #define FA_ROWS_GROUP(v, nl, STEP, MERGE)                                                  \
     for (int w_ = (nl) / 2; w_ >= 1; w_ /= 2) {                                            \
         for (int i_ = 0; i_ < 2 * w_; ++i_) STEP(v, i_, w_);                               \
@@ -254,9 +244,9 @@ FA_INLINE ST FN(racc_total2)(FN(racc) a, FN(racc) b, int comp, ST *lo) {
 #define FA_RTREE_STEP(v, i, w) FN(rtree_step)(&(v)[i], w)
 #define FA_RTREE_MERGE(v, i, w)                                                            \
     do {                                                                                   \
-        mf64 mk_ = FA_RT_LANEBIT(w);                                                       \
-        (v)[i].s = FA_RT_V(select)(mk_, FA_RT_V(xlane)((v)[(i) + (w)].s, w), (v)[i].s);    \
-        (v)[i].c = FA_RT_V(select)(mk_, FA_RT_V(xlane)((v)[(i) + (w)].c, w), (v)[i].c);    \
+        mf64 mk_ = fa_rows_lanebit_f64(w);                                                 \
+        (v)[i].s = vf64_select(mk_, vf64_xlane((v)[(i) + (w)].s, w), (v)[i].s);            \
+        (v)[i].c = vf64_select(mk_, vf64_xlane((v)[(i) + (w)].c, w), (v)[i].c);            \
     } while (0)
 
 /* One step of the lane trees of vectors: sums (op 0) and, on NaN-free data,
@@ -287,8 +277,8 @@ FA_INLINE int FN(rtree_group)(FN(rtree) *t, VT *hi, VT *lo) {
 #if !FA_IS_F64
     vf64 d[2], h0, h1; /* float32: two groups of FA_N_f64 rows in float64 */
     for (int k = 0; k < 2; ++k) {
-        FN(rtree) *u = t + k * FA_RT_N;
-        FA_ROWS_GROUP(u, FA_RT_N, FA_RTREE_STEP, FA_RTREE_MERGE)
+        FN(rtree) *u = t + k * FA_N_f64;
+        FA_ROWS_GROUP(u, FA_N_f64, FA_RTREE_STEP, FA_RTREE_MERGE)
         if (mf64_any(vf64_abs_gt(u[0].s, vf64_set1(C(FA_MAXF))))) return 0;
         d[k] = vf64_add(u[0].s, u[0].c);
     }
@@ -297,7 +287,7 @@ FA_INLINE int FN(rtree_group)(FN(rtree) *t, VT *hi, VT *lo) {
     *lo = vf32_narrow(vf64_sub(d[0], h0), vf64_sub(d[1], h1));
 #else
     FA_ROWS_GROUP(t, NL, FA_RTREE_STEP, FA_RTREE_MERGE)
-    if (FA_CAT(FA_CAT(m, FA_D), _any)(V(abs_gt)(t[0].s, S(C(FA_MAXF))))) return 0;
+    if (FA_ROWS_MANY(V(abs_gt)(t[0].s, S(C(FA_MAXF))))) return 0;
     *hi = FN(two_sum)(t[0].s, t[0].c, lo);
 #endif
     return 1;
@@ -635,10 +625,10 @@ FA_INLINE int FN(rows_group_p1)(const ST *x, ptrdiff_t n, VT *m) {
     VT mn = FN(rows_group_vec)(vn, 2);
     /* FN(rows_finite) (on the bits: no flag from a NaN or inf), then
      * FN(rows_narrow) on finite maxima, lane by lane */
-    if (FA_CAT(FA_CAT(m, FA_D), _any)(V(abs_gt)(*m, S(C(FA_MAXF))))) return 0;
+    if (FA_ROWS_MANY(V(abs_gt)(*m, S(C(FA_MAXF))))) return 0;
     VT lo = V(select)(V(lt)(*m, S(0)), S(-C(FA_MAXF)), S(-C(FA_EXPSH_LO)));
     VT span = V(sub)(V(select)(V(lt)(mn, lo), lo, mn), *m);
-    return !FA_CAT(FA_CAT(m, FA_D), _any)(V(lt)(span, S(-C(FA_ROWS_SPAN))));
+    return !FA_ROWS_MANY(V(lt)(span, S(-C(FA_ROWS_SPAN))));
 }
 
 static FA_NOINLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, int fast) {
@@ -697,7 +687,6 @@ static FA_NOINLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t 
     return 1;
 }
 #endif
-
 
 /* Backward rows (from the output y). */
 FA_INLINE void FN(rows_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
@@ -777,8 +766,8 @@ static FA_NOINLINE int FN(rows_log_softmax_bwd_group)(const ST *g, const ST *y, 
     }
     VT m = FN(rows_group_vec)(vx, 1), mn = FN(rows_group_vec)(vn, 2);
     /* FN(rows_log_softmax_bwd_row)'s tests, lane by lane: bad, ymax > 0, not narrow */
-    if (FA_CAT(FA_CAT(m, FA_D), _any)(V(abs_gt)(m, S(C(FA_MAXF))))) return 0;
-    if (FA_CAT(FA_CAT(m, FA_D), _any)(FA_ROWS_MOR(V(lt)(zero, m), V(lt)(mn, S(-C(FA_ROWS_SPAN))))))
+    if (FA_ROWS_MANY(V(abs_gt)(m, S(C(FA_MAXF))))) return 0;
+    if (FA_ROWS_MANY(FA_ROWS_MOR(V(lt)(zero, m), V(lt)(mn, S(-C(FA_ROWS_SPAN))))))
         return 0;
     if (!FN(rtree_group)(t, &hi, &lo)) return 0;
     V(storeu)(sg, V(add)(hi, lo));
@@ -853,11 +842,7 @@ FA_ROWS_DEFINE(softmax)
 FA_ROWS_DEFINE(log_softmax)
 #undef FA_ROWS_DEFINE
 #undef FA_ROWS_MOR
+#undef FA_ROWS_MANY
 #undef FA_ROWS_GROUP
 #undef FA_RTREE_STEP
 #undef FA_RTREE_MERGE
-#undef FA_RT
-#undef FA_RT_N
-#undef FA_RT_ST
-#undef FA_RT_V
-#undef FA_RT_LANEBIT

@@ -91,12 +91,4 @@ FA_INLINE double vf64_xlane(double v, int w) { (void)w; return v; }
 FA_INLINE float vf32_lane0(float v) { return v; }
 FA_INLINE double vf64_lane0(double v) { return v; }
 FA_INLINE void vf32_widen(float v, double *lo, double *hi) { *lo = v, *hi = 0; }
-FA_INLINE float vf32_narrow(double lo, double hi) { return (void)hi, (float)lo; }
-/* v = m 2^k, m in [1, 2) returned, k (an integer, as a float64) in *k; v positive and normal */
-FA_INLINE double vf64_frexp(double v, double *k) {
-    int e;
-    double m = frexp(v, &e); /* in [0.5, 1) */
-    *k = (double)(e - 1);
-    return 2 * m;
-}
 #endif

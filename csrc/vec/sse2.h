@@ -128,14 +128,4 @@ FA_INLINE void vf32_widen(vf32 v, vf64 *lo, vf64 *hi) {
     *lo = _mm_cvtps_pd(v);
     *hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
 }
-/* vf32_widen's inverse: lo's lanes then hi's, each rounded to float32 */
-FA_INLINE vf32 vf32_narrow(vf64 lo, vf64 hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
-/* v = m 2^k, m in [1, 2) returned, k (an integer, as a float64) in *k; v positive and normal */
-FA_INLINE vf64 vf64_frexp(vf64 v, vf64 *k) {
-    const __m128d two52 = _mm_set1_pd(0x1p52); /* its bits: the biased exponent's place below */
-    __m128i e = _mm_srli_epi64(_mm_castpd_si128(v), 52);
-    *k = _mm_sub_pd(_mm_or_pd(_mm_castsi128_pd(e), two52), _mm_set1_pd(0x1p52 + 1023));
-    return _mm_or_pd(_mm_and_pd(v, _mm_castsi128_pd(_mm_set1_epi64x(0xfffffffffffffLL))),
-                     _mm_set1_pd(1.0));
-}
 #endif
