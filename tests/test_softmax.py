@@ -571,8 +571,8 @@ def test_log_softmax_of_a_dominant_element(dtype):
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_row_kernel_backward_groups_give_each_rows_bits(name, dtype):
-    """The backward takes short rows a vector's width at a time too
-    (FN(rows_softmax_bwd_group)): each row of a 37-row block gives its own bits,
+    """The backward takes short rows a vector's width at a time too, on AVX2 and
+    AVX-512 (FN(rows_softmax_bwd_group)): each row of a 37-row block gives its own bits,
     whether its group is ordinary or holds one row that needs the row path (a
     sum that overflows, NaN in g or y, for log_softmax a y that is not a
     log_softmax output (positive: libm's exp, which gives inf where the narrow
@@ -608,9 +608,10 @@ def test_row_kernel_backward_groups_give_each_rows_bits(name, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_log_softmax_of_equal_values(dtype):
     """Rows of n equal values give -log(n) (t = n - 1 exactly: the row's own log1p,
-    fa_rows_log1p64 in float32, over its whole range of 1 + t = m 2^k), within
-    half an ulp plus the 2^-50 of a float64 log, for n = 1 .. 3000 and powers of
-    two and their neighbours to 2^20, alone and in groups, every ISA."""
+    in float32 on AVX2 and AVX-512 fa_rows_log1p64 over its whole range of 1 + t
+    = m 2^k, elsewhere libm's), within half an ulp plus the 2^-50 of a float64
+    log, for n = 1 .. 3000 and powers of two and their neighbours to 2^20, alone
+    and in groups, every ISA."""
     dtype = np.dtype(dtype)
     ns = sorted(set(range(1, 3001)) | {2 ** k + d for k in range(12, 21) for d in (-1, 0, 1)})
     for isa in _rows_isas():
@@ -654,14 +655,14 @@ def test_row_kernel_bits_independent_of_blocking(name):
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_row_kernel_groups_give_each_rows_bits(name, dtype):
-    """The forward takes short rows a vector's width at a time (csrc/rows-inl.h,
-    FN(rows_softmax_group)): in a block of 37 rows, each row gives the bits it
-    gives alone, whether its group holds only ordinary rows (some with maxima
-    that tie +0 and -0, which the group's reductions must break as a row's own
-    do) or special ones (NaN, +inf, all -inf, -inf among finite values, a span
-    beyond the narrow path's), at every length to 33, around the vector
-    multiples and the group limit (FA_ROWS_GROUP_BYTES), in both modes, on every
-    ISA; through the public function, no floating-point warning."""
+    """The forward takes short rows a vector's width at a time on AVX2 and
+    AVX-512 (csrc/rows-inl.h, FN(rows_softmax_group)): in a block of 37 rows,
+    each row gives the bits it gives alone, whether its group holds only
+    ordinary rows (some with a maximum reached as both +0 and -0) or special
+    ones (NaN, +inf, all -inf, -inf among finite values, a span beyond the
+    narrow path's), at every length to 33, around the vector multiples and the
+    group limit (FA_ROWS_GROUP_BYTES), in both modes, on every ISA; through the
+    public function, no floating-point warning."""
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(14)
     wide = 400.0 if dtype == np.float64 else 40.0
