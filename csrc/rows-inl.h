@@ -26,12 +26,13 @@
  * A row's result depends only on the row and its length (never on the rows
  * around it, the blocking, the alignment or the layout the caller copied from);
  * across ISAs it differs by the lane count of the sums and the FMA.
- * Short rows (forward and backward, on targets of 8 lanes or more): FA_N rows at
- * a time (FN(rows_softmax_group) ...), each pass over every row of the group
- * before the next, and the lane trees of the maxima, minima, tie counts and
- * totals, the narrow-span test, softmax's reciprocal and log_softmax's log
- * computed for the group at once in vectors, with the bits each row gets alone;
- * a group holding a row that needs the row path is taken row by row.
+ * Short rows (forward, backward and softmax's fused pass, on targets of 8 lanes
+ * or more): FA_N rows at a time (FN(rows_softmax_group) ...), each pass over
+ * every row of the group before the next, and the lane trees of the maxima,
+ * minima, tie counts and totals, the narrow-span test, softmax's reciprocal and
+ * log_softmax's log computed for the group at once in vectors, with the bits
+ * each row gets alone; a group holding a row that needs the row path is taken
+ * row by row.
  *
  * Backward from the output (no mode: accurate sums):
  *   softmax      gx = y * (g - sum(g * y))      (torch's order; products rounded)
@@ -740,18 +741,33 @@ FA_INLINE void FN(rows_log_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, pt
  * g * y, log_softmax's maxima and minima of y and sums of g, for the group at
  * once; 0 (nothing written) if a row needs its own path: a total that is not
  * finite, or for log_softmax a y that is not a log_softmax output or not narrow. */
-static FA_NOINLINE int FN(rows_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
+static FA_NOINLINE int FN(rows_softmax_bwd_group)(const ST *g, const ST *y, ST *gx, ptrdiff_t n,
+                                                   int comp) {
     ST d[NL];
     VT hi, lo;
     FN(rtree) t[NL];
     for (int r = 0; r < NL; ++r) {
         FN(racc) a0, a1;
-        FN(rows_dot_acc)(g + r * n, y + r * n, n, 1, &a0, &a1);
-        t[r] = FN(racc_pre)(a0, a1, 1);
+        FN(rows_dot_acc)(g + r * n, y + r * n, n, comp, &a0, &a1);
+        t[r] = FN(racc_pre)(a0, a1, comp);
     }
     if (!FN(rtree_group)(t, &hi, &lo)) return 0;
     V(storeu)(d, V(add)(hi, lo));
     for (int r = 0; r < NL; ++r) FN(rows_softmax_grad)(g + r * n, y + r * n, gx + r * n, n, d[r]);
+    return 1;
+}
+
+/* softmax's fused pass: the forward's group, then the gradient's sums for the
+ * group (plain in fast mode, as a row's own); where a sum is not finite, the
+ * gradients go row by row on the y already there. */
+static FA_NOINLINE int FN(rows_softmax_fused_group)(const ST *x, const ST *g, ST *y, ST *gx,
+                                                    ptrdiff_t n, int fast) {
+    if (!FN(rows_softmax_group)(x, y, n, fast)) return 0;
+    if (!FN(rows_softmax_bwd_group)(g, y, gx, n, !fast))
+        for (int r = 0; r < NL; ++r) {
+            ST dl, d = FN(rows_dot)(g + r * n, y + r * n, n, !fast, &dl);
+            FN(rows_softmax_grad)(g + r * n, y + r * n, gx + r * n, n, d + dl);
+        }
     return 1;
 }
 
@@ -805,13 +821,24 @@ FA_INLINE void FN(rows_log_softmax_fwd)(const ST *x, ST *y, ptrdiff_t nr, ptrdif
                 FN(rows_log_softmax_row)(x + k * n, NULL, y + k * n, NULL, n, fast))
 }
 FA_INLINE void FN(rows_softmax_bwd)(const ST *g, const ST *y, ST *gx, ptrdiff_t nr, ptrdiff_t n) {
-    FA_ROWS_RUN(2, FN(rows_softmax_bwd_group)(g + r * n, y + r * n, gx + r * n, n),
+    FA_ROWS_RUN(2, FN(rows_softmax_bwd_group)(g + r * n, y + r * n, gx + r * n, n, 1),
                 FN(rows_softmax_bwd_row)(g + k * n, y + k * n, gx + k * n, n))
 }
 FA_INLINE void FN(rows_log_softmax_bwd)(const ST *g, const ST *y, ST *gx, ptrdiff_t nr,
                                         ptrdiff_t n) {
     FA_ROWS_RUN(2, FN(rows_log_softmax_bwd_group)(g + r * n, y + r * n, gx + r * n, n),
                 FN(rows_log_softmax_bwd_row)(g + k * n, y + k * n, gx + k * n, n))
+}
+FA_INLINE void FN(rows_softmax_fused)(const ST *x, const ST *g, ST *y, ST *gx, ptrdiff_t nr,
+                                      ptrdiff_t n, int fast) {
+    FA_ROWS_RUN(2, FN(rows_softmax_fused_group)(x + r * n, g + r * n, y + r * n, gx + r * n, n, fast),
+                FN(rows_softmax_row)(x + k * n, g + k * n, y + k * n, gx + k * n, n, fast))
+}
+/* (log_softmax's fused rows go one by one) */
+FA_INLINE void FN(rows_log_softmax_fused)(const ST *x, const ST *g, ST *y, ST *gx, ptrdiff_t nr,
+                                          ptrdiff_t n, int fast) {
+    for (ptrdiff_t k = 0; k < nr; ++k)
+        FN(rows_log_softmax_row)(x + k * n, g + k * n, y + k * n, gx + k * n, n, fast);
 }
 #undef FA_ROWS_RUN
 
@@ -828,14 +855,10 @@ FA_INLINE void FN(rows_log_softmax_bwd)(const ST *g, const ST *y, ST *gx, ptrdif
         FN(rows_##name##_bwd)((const ST *)a[0], (const ST *)a[1], (ST *)a[2], nr, n);      \
     }                                                                                      \
     static void FN(name##_rk_fused_acc)(void *const *a, ptrdiff_t nr, ptrdiff_t n) {       \
-        for (ptrdiff_t r = 0; r < nr; ++r)                                                 \
-            FN(rows_##name##_row)((const ST *)a[0] + r * n, (const ST *)a[1] + r * n,      \
-                                  (ST *)a[2] + r * n, (ST *)a[3] + r * n, n, 0);           \
+        FN(rows_##name##_fused)((const ST *)a[0], (const ST *)a[1], (ST *)a[2], (ST *)a[3], nr, n, 0); \
     }                                                                                      \
     static void FN(name##_rk_fused_fast)(void *const *a, ptrdiff_t nr, ptrdiff_t n) {      \
-        for (ptrdiff_t r = 0; r < nr; ++r)                                                 \
-            FN(rows_##name##_row)((const ST *)a[0] + r * n, (const ST *)a[1] + r * n,      \
-                                  (ST *)a[2] + r * n, (ST *)a[3] + r * n, n, 1);           \
+        FN(rows_##name##_fused)((const ST *)a[0], (const ST *)a[1], (ST *)a[2], (ST *)a[3], nr, n, 1); \
     }
 
 FA_ROWS_DEFINE(softmax)

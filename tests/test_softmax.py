@@ -655,9 +655,10 @@ def test_row_kernel_bits_independent_of_blocking(name):
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_row_kernel_groups_give_each_rows_bits(name, dtype):
-    """The forward takes short rows a vector's width at a time on AVX2 and
-    AVX-512 (csrc/rows-inl.h, FN(rows_softmax_group)): in a block of 37 rows,
-    each row gives the bits it gives alone, whether its group holds only
+    """The forward (and softmax's fused pass) takes short rows a vector's width
+    at a time on AVX2 and AVX-512 (csrc/rows-inl.h, FN(rows_softmax_group)): in
+    a block of 37 rows, each row gives the bits it gives alone (the fused
+    gradient too, also where its sum overflows), whether its group holds only
     ordinary rows (some with a maximum reached as both +0 and -0) or special
     ones (NaN, +inf, all -inf, -inf among finite values, a span beyond the
     narrow path's), at every length to 33, around the vector multiples and the
@@ -680,15 +681,23 @@ def test_row_kernel_groups_give_each_rows_bits(name, dtype):
         x[25] *= wide  # beyond the narrow span when n > 1
         x[28, 0] = -np.inf
         x[30] *= 1e-30
+        g = _grad_like(x, seed=n)
+        g[12, 0] = np.inf  # softmax's fused: a gradient sum that is not finite
         for mode in ("accurate", "fast"):
             for isa in _rows_isas():
                 (whole,) = _run(name, "forward", mode, [x], isa)
+                fused = _run(name, "fused", mode, [x, g], isa)
+                np.testing.assert_array_equal(fused[0], whole, err_msg=f"{isa} {mode} n={n} fused y")
                 for r in range(37):
                     (one,) = _run(name, "forward", mode, [x[r:r + 1].copy()], isa)
                     np.testing.assert_array_equal(
                         np.signbit(whole[r:r + 1]), np.signbit(one), err_msg=f"{isa} {mode} n={n} row {r}")
                     np.testing.assert_array_equal(whole[r:r + 1], one,
                                                   err_msg=f"{isa} {mode} n={n} row {r}")
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        one_gx = _run(name, "fused", mode, [x[r:r + 1].copy(), g[r:r + 1].copy()], isa)[1]
+                    np.testing.assert_array_equal(fused[1][r:r + 1], one_gx,
+                                                  err_msg=f"{isa} {mode} n={n} row {r} fused gx")
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 with np.errstate(all="raise", under="ignore"):
