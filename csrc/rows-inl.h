@@ -444,14 +444,13 @@ FA_INLINE ST FN(rows_exp_pass)(const ST *x, ST *e, ptrdiff_t n, ST m, int narrow
     return FN(racc_total2)(a0, a1, comp, lo);
 }
 
-/* 1/(sh + sl) as a vector: accurate mode to about half an ulp (the residual of
- * the quotient of the high part, exact, corrected for the low part). */
-FA_INLINE VT FN(rows_inv)(ST sh, ST sl, int comp) {
-    ST q = (ST)1 / sh;
-    if (!comp) return S(q);
-    VT vq = S(q);
-    VT r = V(sub)(FN(residual)(S(1), vq, S(sh)), V(mul)(S(sl), vq));
-    return V(fma)(vq, r, vq);
+/* 1/(sh + sl), lane by lane (a row's broadcast, or a group's lanes): accurate
+ * mode to about half an ulp (the residual of the quotient of the high part,
+ * exact, corrected for the low part). */
+FA_INLINE VT FN(rows_inv)(VT sh, VT sl, int comp) {
+    VT q = V(div)(S(1), sh);
+    if (!comp) return q;
+    return V(fma)(q, V(sub)(FN(residual)(S(1), q, sh), V(mul)(sl, q)), q);
 }
 
 /* log1p(th + tl), th >= 0 (a pair, |tl| <= ulp(th)), broadcast. float32: in
@@ -529,6 +528,12 @@ FA_INLINE void FN(rows_softmax_grad)(const ST *g, const ST *y, ST *gx, ptrdiff_t
                       n - i);
 }
 
+/* softmax's gradient of a row from its y: gx = y * (g - sum(g * y)) */
+FA_INLINE void FN(rows_softmax_dot_grad)(const ST *g, const ST *y, ST *gx, ptrdiff_t n, int comp) {
+    ST dl, d = FN(rows_dot)(g, y, n, comp, &dl);
+    FN(rows_softmax_grad)(g, y, gx, n, d + dl);
+}
+
 /* P3 of softmax: y = e * inv, e in y */
 FA_INLINE void FN(rows_scale)(ST *y, ptrdiff_t n, VT inv) {
     ptrdiff_t i = 0;
@@ -557,11 +562,8 @@ FA_INLINE void FN(rows_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx, ptr
         s = FN(rows_exp_pass)(x, y, n, m, 1, fast, comp, 0, 1, &sl, NULL);
     else
         s = FN(rows_exp_pass)(x, y, n, m, 0, fast, comp, 0, 1, &sl, NULL);
-    FN(rows_scale)(y, n, FN(rows_inv)(s, sl, comp));
-    if (g) {
-        ST dl, d = FN(rows_dot)(g, y, n, comp, &dl);
-        FN(rows_softmax_grad)(g, y, gx, n, d + dl);
-    }
+    FN(rows_scale)(y, n, FN(rows_inv)(S(s), S(sl), comp));
+    if (g) FN(rows_softmax_dot_grad)(g, y, gx, n, comp);
 }
 
 /* One log_softmax row: forward (g NULL) or fused (e kept in y until P3). */
@@ -592,7 +594,7 @@ FA_INLINE void FN(rows_log_softmax_row)(const ST *x, const ST *g, ST *y, ST *gx,
         return;
     }
     ST ul, uh = FN(rows_two_sum)(1, th, &ul);
-    VT inv = FN(rows_inv)(uh, ul + tl, comp);
+    VT inv = FN(rows_inv)(S(uh), S(ul + tl), comp);
     VT vc = V(mul)(S(sg + sgl), inv);
     ptrdiff_t i = 0;
     for (; i + NL <= n; i += NL) {
@@ -650,10 +652,7 @@ static FA_NOINLINE int FN(rows_softmax_group)(const ST *x, ST *y, ptrdiff_t n, i
     /* finite (at most n terms, each at most 1): never 0 here, where y may
      * already hold e in x's place */
     (void)FN(rtree_group)(t, &s, &sl);
-    /* FN(rows_inv), lane by lane */
-    VT q = V(div)(S(1), s);
-    if (comp) q = V(fma)(q, V(sub)(FN(residual)(S(1), q, s), V(mul)(sl, q)), q);
-    V(storeu)(inv, q);
+    V(storeu)(inv, FN(rows_inv)(s, sl, comp));
     for (int r = 0; r < NL; ++r) FN(rows_scale)(y + r * n, n, S(inv[r]));
     return 1;
 }
@@ -691,8 +690,7 @@ static FA_NOINLINE int FN(rows_log_softmax_group)(const ST *x, ST *y, ptrdiff_t 
 
 /* Backward rows (from the output y). */
 FA_INLINE void FN(rows_softmax_bwd_row)(const ST *g, const ST *y, ST *gx, ptrdiff_t n) {
-    ST dl, d = FN(rows_dot)(g, y, n, 1, &dl);
-    FN(rows_softmax_grad)(g, y, gx, n, d + dl);
+    FN(rows_softmax_dot_grad)(g, y, gx, n, 1);
 }
 
 /* gx = g - exp(y) * sg over a row of y <= 0. narrow (min(y) >= -SPAN, the usual
@@ -764,10 +762,8 @@ static FA_NOINLINE int FN(rows_softmax_fused_group)(const ST *x, const ST *g, ST
                                                     ptrdiff_t n, int fast) {
     if (!FN(rows_softmax_group)(x, y, n, fast)) return 0;
     if (!FN(rows_softmax_bwd_group)(g, y, gx, n, !fast))
-        for (int r = 0; r < NL; ++r) {
-            ST dl, d = FN(rows_dot)(g + r * n, y + r * n, n, !fast, &dl);
-            FN(rows_softmax_grad)(g + r * n, y + r * n, gx + r * n, n, d + dl);
-        }
+        for (int r = 0; r < NL; ++r)
+            FN(rows_softmax_dot_grad)(g + r * n, y + r * n, gx + r * n, n, !fast);
     return 1;
 }
 
